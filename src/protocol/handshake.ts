@@ -1,0 +1,66 @@
+/**
+ * What both sides of the opening handshake share (RFC 6455 §4): the key and its accept value,
+ * and the rule for header fields we write.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { InvalidHeaderError } from './errors.js';
+import { isToken } from './header-tokens.js';
+
+/** §1.3: the GUID appended to the client's key before hashing. */
+export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** §4.2.2: base64 of the SHA-1 of the key followed by the GUID. */
+export function computeAccept(key: string): string {
+  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+}
+
+/** §4.1: a nonce of 16 random bytes, base64-encoded. */
+export function generateKey(): string {
+  return randomBytes(16).toString('base64');
+}
+
+/** §4.2.1 item 5: the key must be the base64 encoding of exactly 16 bytes. */
+export function isValidKey(key: string): boolean {
+  if (key.length !== 24) return false;
+  // Decoding ignores junk characters; only a canonical round trip proves the key is clean.
+  const bytes = Buffer.from(key, 'base64');
+  return bytes.length === 16 && bytes.toString('base64') === key;
+}
+
+/**
+ * Refuses a header field we are asked to send when its name is not a token or its value holds a
+ * control byte (CR and LF above all: they would let a value inject headers or end the head).
+ */
+export function assertHeaderField(name: string, value: string): void {
+  if (!isToken(name)) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) {
+      throw new InvalidHeaderError(`invalid character in the value of header ${name}`);
+    }
+  }
+}
+
+/** Serialises header lines, refusing any that could not be sent safely. */
+export function formatHeaderLines(headers: Iterable<readonly [string, string]>): string {
+  let out = '';
+  for (const [name, value] of headers) {
+    assertHeaderField(name, value);
+    out += `${name}: ${value}\r\n`;
+  }
+  return out;
+}
+
+export const STATUS_TEXT: Readonly<Record<number, string>> = {
+  101: 'Switching Protocols',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  414: 'URI Too Long',
+  426: 'Upgrade Required',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};

@@ -1,0 +1,65 @@
+/**
+ * HTTP header fields as a case-insensitive multi-map. Names are stored lowercased in a `Map`, so a
+ * header called `__proto__` or `constructor` is just another key, never an object property.
+ */
+export class HttpHeaders implements Iterable<[string, string]> {
+  private readonly fields = new Map<string, string[]>();
+  private lines = 0;
+
+  /** Builds headers from `[name, value]` pairs or a plain record (values may be arrays). */
+  static from(init: Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[] | undefined>>): HttpHeaders {
+    const headers = new HttpHeaders();
+    if (Symbol.iterator in init) {
+      for (const [name, value] of init as Iterable<readonly [string, string]>) headers.append(name, value);
+      return headers;
+    }
+    for (const name of Object.keys(init)) {
+      const value = (init as Record<string, string | readonly string[] | undefined>)[name];
+      if (value === undefined) continue;
+      if (typeof value === 'string') headers.append(name, value);
+      else for (const v of value) headers.append(name, v);
+    }
+    return headers;
+  }
+
+  append(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const values = this.fields.get(key);
+    if (values === undefined) this.fields.set(key, [value]);
+    else values.push(value);
+    this.lines++;
+  }
+
+  /** All values of a field combined as one list (RFC 9110 §5.3), or undefined when absent. */
+  get(name: string): string | undefined {
+    const values = this.fields.get(name.toLowerCase());
+    if (values === undefined) return undefined;
+    return values.length === 1 ? values[0] : values.join(', ');
+  }
+
+  /** Every line's value of a field, in order received. */
+  getAll(name: string): readonly string[] {
+    return this.fields.get(name.toLowerCase()) ?? [];
+  }
+
+  has(name: string): boolean {
+    return this.fields.has(name.toLowerCase());
+  }
+
+  /** How many header lines there are in all. */
+  get size(): number {
+    return this.lines;
+  }
+
+  /** `[lowercased name, value]` for every line, grouped by name. */
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (const [name, values] of this.fields) for (const value of values) yield [name, value];
+  }
+
+  /** A null-prototype record of combined values, for logging and for APIs that want one. */
+  toRecord(): Record<string, string> {
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [name, values] of this.fields) out[name] = values.join(', ');
+    return out;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The outgoing byte queue of one connection: frames in, socket-ready buffers out.
+ *
+ * Frames up to `coalesceLimit` bytes are encoded (header, payload, masking) straight into one
+ * contiguous region of a shared {@link Slab}, so many small messages leave in one write. The
+ * caller's payload is copied at once, so the caller may reuse its buffer as soon as the call
+ * returns. Larger unmasked payloads are queued by reference, without a copy; the caller must then
+ * leave them untouched until they have been written (the socket layer waits for that).
+ */
+import { headerLength, writeFrameHeader } from './frame.js';
+import { applyMask } from './mask.js';
+import { Slab, sharedSlab } from './slab.js';
+
+export class Outbox {
+  private readonly coalesceLimit: number;
+  private readonly slab: Slab;
+  private ready: Buffer[] = [];
+  private readyBytes = 0;
+  /** The open region: `region[regionStart, regionEnd)` holds encoded frames not yet taken. */
+  private region: Buffer | null = null;
+  private regionStart = 0;
+  private regionEnd = 0;
+
+  constructor(coalesceLimit: number, slab: Slab = sharedSlab) {
+    this.coalesceLimit = coalesceLimit;
+    this.slab = slab;
+  }
+
+  /** Bytes queued and not yet taken. */
+  get pendingBytes(): number {
+    return this.readyBytes + (this.regionEnd - this.regionStart);
+  }
+
+  /**
+   * Queues one frame. `first` is the first header byte (FIN, RSV, opcode); `maskKey` is null for
+   * an unmasked frame. Returns true when the payload was queued by reference rather than copied.
+   */
+  pushFrame(first: number, payload: Uint8Array, maskKey: number | null): boolean {
+    const length = payload.length;
+    const size = headerLength(length, maskKey !== null) + length;
+    if (size > this.coalesceLimit) return this.pushLarge(first, payload, maskKey);
+    const region = this.reserve(size);
+    const at = writeFrameHeader(region, this.regionEnd - size, first, length, maskKey);
+    region.set(payload, at);
+    if (maskKey !== null) applyMask(region, maskKey, at, at + length);
+    return false;
+  }
+
+  /**
+   * Queues bytes that are already a complete encoded frame (a prepared message). Small ones are
+   * copied to keep the batch contiguous; large ones go by reference, since they never change.
+   */
+  pushEncoded(bytes: Buffer): void {
+    if (bytes.length > this.coalesceLimit) {
+      this.sealRegion();
+      this.pushReady(bytes);
+      return;
+    }
+    const region = this.reserve(bytes.length);
+    bytes.copy(region, this.regionEnd - bytes.length);
+  }
+
+  /** Everything queued, in order, ready for the socket; the queue is empty afterwards. */
+  take(): Buffer[] {
+    this.sealRegion();
+    const out = this.ready;
+    this.ready = [];
+    this.readyBytes = 0;
+    return out;
+  }
+
+  private pushLarge(first: number, payload: Uint8Array, maskKey: number | null): boolean {
+    this.sealRegion();
+    const length = payload.length;
+    const headerSize = headerLength(length, maskKey !== null);
+    const header = Buffer.allocUnsafe(headerSize);
+    writeFrameHeader(header, 0, first, length, maskKey);
+    this.pushReady(header);
+    if (maskKey === null) {
+      this.pushReady(asBuffer(payload));
+      return true;
+    }
+    // A masked payload has to be copied: the caller's bytes stay as they were.
+    const masked = Buffer.allocUnsafe(length);
+    masked.set(payload);
+    applyMask(masked, maskKey);
+    this.pushReady(masked);
+    return false;
+  }
+
+  /** Makes room for `n` more bytes at the end of the open region; returns the region's buffer. */
+  private reserve(n: number): Buffer {
+    const region = this.region;
+    if (
+      region !== null &&
+      this.regionEnd - this.regionStart + n <= this.coalesceLimit &&
+      this.slab.tryExtend(this, region, this.regionEnd, n)
+    ) {
+      this.regionEnd += n;
+      return region;
+    }
+    this.sealRegion();
+    const { buffer, offset } = this.slab.allocate(this, n);
+    this.region = buffer;
+    this.regionStart = offset;
+    this.regionEnd = offset + n;
+    return buffer;
+  }
+
+  private sealRegion(): void {
+    if (this.region === null) return;
+    if (this.regionEnd > this.regionStart) {
+      this.ready.push(this.region.subarray(this.regionStart, this.regionEnd));
+      this.readyBytes += this.regionEnd - this.regionStart;
+    }
+    this.region = null;
+    this.regionStart = this.regionEnd = 0;
+  }
+
+  private pushReady(bytes: Buffer): void {
+    this.ready.push(bytes);
+    this.readyBytes += bytes.length;
+  }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
