@@ -1,4 +1,51 @@
 /**
- * rfc6455: WebSocket (RFC 6455, RFC 7692) for Node.js with zero runtime dependencies.
+ * rfc6455: WebSocket (RFC 6455, RFC 7692) for Node.js with zero runtime dependencies, with an API
+ * modeled on gorilla/websocket. The sans-I/O protocol core is also available as `rfc6455/protocol`.
  */
-export * from './protocol/index.js';
+export { Conn, CONN_DEFAULTS } from './conn.js';
+export type { CloseInfo, ConnLimits, ControlOptions, SocketAddress, WriteOptions } from './conn.js';
+export { MessageReader } from './message-reader.js';
+export type { ReadOptions } from './message-reader.js';
+export { MessageWriter } from './message-writer.js';
+export { PreparedMessage } from './prepared-message.js';
+export { Upgrader, DEFAULT_HANDSHAKE_TIMEOUT, isWebSocketUpgrade, subprotocols } from './upgrader.js';
+export type { HandshakeFailure, HeadersInit, HttpErrorResponse, UpgradeRequest, UpgraderOptions } from './upgrader.js';
+export { serve, WebSocketServer } from './serve.js';
+export type { ConnHandler, ServeOptions } from './serve.js';
+export { TextMessage, BinaryMessage, CloseMessage, PingMessage, PongMessage } from './message.js';
+export type { ControlMessageType, DataMessageType, Message, MessageData } from './message.js';
+export {
+  DeadlineExceededError,
+  KeepaliveTimeoutError,
+  ReaderSupersededError,
+  formatCloseMessage,
+  isCloseError,
+  isUnexpectedCloseError,
+} from './errors.js';
+export {
+  BadHandshakeError,
+  CloseError,
+  HandshakeError,
+  InvalidHeaderError,
+  ProtocolError,
+  WebSocketError,
+} from './protocol/errors.js';
+export { CloseSentError } from './protocol/connection.js';
+export { HttpHeaders } from './protocol/headers.js';
+export {
+  CloseNormalClosure,
+  CloseGoingAway,
+  CloseProtocolError,
+  CloseUnsupportedData,
+  CloseNoStatusReceived,
+  CloseAbnormalClosure,
+  CloseInvalidFramePayloadData,
+  ClosePolicyViolation,
+  CloseMessageTooBig,
+  CloseMandatoryExtension,
+  CloseInternalServerErr,
+  CloseServiceRestart,
+  CloseTryAgainLater,
+  CloseBadGateway,
+  CloseTLSHandshake,
+} from './protocol/close.js';

@@ -84,3 +84,11 @@ export function decodeClosePayload(payload: Uint8Array): ClosePayload {
   if (!isValidUtf8(reasonBytes)) throw new ProtocolError(CloseInvalidFramePayloadData, 'close reason is not valid UTF-8');
   return { code, reason: Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.length).toString('utf8') };
 }
+
+/** Shortens `text` to fit a close reason (123 bytes) without splitting a character. */
+export function truncateCloseReason(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_CLOSE_REASON_BYTES) return text;
+  let out = text.slice(0, MAX_CLOSE_REASON_BYTES);
+  while (Buffer.byteLength(out) > MAX_CLOSE_REASON_BYTES) out = out.slice(0, -1);
+  return out;
+}

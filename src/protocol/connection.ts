@@ -14,9 +14,9 @@ import {
   CloseMessageTooBig,
   CloseNoStatusReceived,
   CloseProtocolError,
-  MAX_CLOSE_REASON_BYTES,
   decodeClosePayload,
   encodeClosePayload,
+  truncateCloseReason,
 } from './close.js';
 import { ProtocolError, WebSocketError } from './errors.js';
 import { type FrameHeader, MAX_CONTROL_PAYLOAD, Opcode, RSV1, firstByte, isControlOpcode, isKnownOpcode } from './frame.js';
@@ -331,7 +331,7 @@ export class Connection implements FrameHandler {
   private failWith(error: ProtocolError): void {
     this._failure = error;
     this.stopReading();
-    if (!this._closeSent) this.sendClose(encodeClosePayload(error.closeCode, truncateReason(error.message)));
+    if (!this._closeSent) this.sendClose(encodeClosePayload(error.closeCode, truncateCloseReason(error.message)));
     this.events.onError(error);
   }
 
@@ -357,11 +357,3 @@ export class Connection implements FrameHandler {
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** Error messages become close reasons; they must fit in 123 bytes without splitting a character. */
-function truncateReason(message: string): string {
-  if (Buffer.byteLength(message) <= MAX_CLOSE_REASON_BYTES) return message;
-  let out = message.slice(0, MAX_CLOSE_REASON_BYTES);
-  while (Buffer.byteLength(out) > MAX_CLOSE_REASON_BYTES) out = out.slice(0, -1);
-  return out;
-}

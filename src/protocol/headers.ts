@@ -2,23 +2,34 @@
  * HTTP header fields as a case-insensitive multi-map. Names are stored lowercased in a `Map`, so a
  * header called `__proto__` or `constructor` is just another key, never an object property.
  */
+/** Headers as given by a caller: pairs (including an `HttpHeaders`), or a record whose values may be arrays. */
+export type HeadersInit = Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** The lines of `init` as `[name, value]` pairs, keeping the caller's spelling of names. */
+export function headerEntries(init: HeadersInit | undefined): Array<[string, string]> {
+  if (init === undefined) return [];
+  const out: Array<[string, string]> = [];
+  if (Symbol.iterator in init) {
+    for (const [name, value] of init as Iterable<readonly [string, string]>) out.push([name, value]);
+    return out;
+  }
+  const record = init as Readonly<Record<string, string | readonly string[] | undefined>>;
+  for (const name of Object.keys(record)) {
+    const value = record[name];
+    if (typeof value === 'string') out.push([name, value]);
+    else if (value !== undefined) for (const v of value) out.push([name, v]);
+  }
+  return out;
+}
+
 export class HttpHeaders implements Iterable<[string, string]> {
   private readonly fields = new Map<string, string[]>();
   private lines = 0;
 
   /** Builds headers from `[name, value]` pairs or a plain record (values may be arrays). */
-  static from(init: Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[] | undefined>>): HttpHeaders {
+  static from(init: HeadersInit): HttpHeaders {
     const headers = new HttpHeaders();
-    if (Symbol.iterator in init) {
-      for (const [name, value] of init as Iterable<readonly [string, string]>) headers.append(name, value);
-      return headers;
-    }
-    for (const name of Object.keys(init)) {
-      const value = (init as Record<string, string | readonly string[] | undefined>)[name];
-      if (value === undefined) continue;
-      if (typeof value === 'string') headers.append(name, value);
-      else for (const v of value) headers.append(name, v);
-    }
+    for (const [name, value] of headerEntries(init)) headers.append(name, value);
     return headers;
   }
 

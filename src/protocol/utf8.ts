@@ -71,6 +71,14 @@ export class Utf8Validator {
     return !this.failed && this.need === 0;
   }
 
+  /** Takes over another validator's state, to try bytes without committing to them. */
+  copyStateFrom(other: Utf8Validator): void {
+    this.need = other.need;
+    this.lo = other.lo;
+    this.hi = other.hi;
+    this.failed = other.failed;
+  }
+
   reset(): void {
     this.need = 0;
     this.lo = 0x80;

@@ -1,0 +1,94 @@
+/**
+ * A message being received: its payload pieces in arrival order, readable whole once complete or
+ * piece by piece while it is still arriving.
+ *
+ * Pieces are kept as the views the parser produced (no copy) except when a message arrives in a
+ * swarm of tiny fragments: after the first few pieces, small ones are packed into shared chunks,
+ * so a million 1-byte fragments cost about a megabyte, not a million buffer objects.
+ */
+import type { DataMessageType } from './message.js';
+
+/** Pieces smaller than this are packed together once a message has {@link DIRECT_PIECES} pieces. */
+const SMALL_PIECE = 512;
+const DIRECT_PIECES = 8;
+const PACK_SIZE = 4096;
+
+export class IncomingMessage {
+  readonly type: DataMessageType;
+  /** Bytes received and not yet handed to the application. */
+  bufferedBytes = 0;
+  /** The last piece has arrived (and, for compressed messages, been inflated). */
+  complete = false;
+  /** A later read moved on: further pieces are dropped as they arrive. */
+  abandoned = false;
+  private pieces: Buffer[] = [];
+  private next = 0;
+  private pack: Buffer | null = null;
+  private packStart = 0;
+  private packEnd = 0;
+
+  constructor(type: DataMessageType) {
+    this.type = type;
+  }
+
+  push(piece: Buffer): void {
+    if (this.abandoned || piece.length === 0) return;
+    this.bufferedBytes += piece.length;
+    if (piece.length >= SMALL_PIECE || this.pieces.length - this.next < DIRECT_PIECES) {
+      this.sealPack();
+      this.pieces.push(piece);
+      return;
+    }
+    if (this.pack === null || this.packEnd + piece.length > this.pack.length) {
+      this.sealPack();
+      this.pack = Buffer.allocUnsafe(PACK_SIZE);
+      this.packStart = this.packEnd = 0;
+    }
+    piece.copy(this.pack, this.packEnd);
+    this.packEnd += piece.length;
+  }
+
+  /** The next buffered piece, in order, or null when none is buffered right now. */
+  shift(): Buffer | null {
+    if (this.next === this.pieces.length) this.sealPack();
+    if (this.next === this.pieces.length) return null;
+    const piece = this.pieces[this.next]!;
+    this.pieces[this.next++] = EMPTY; // let it go as soon as it is read
+    if (this.next === this.pieces.length) {
+      this.pieces = [];
+      this.next = 0;
+    }
+    this.bufferedBytes -= piece.length;
+    return piece;
+  }
+
+  /** Everything buffered, as one buffer (no copy when it is a single piece). */
+  takeAll(): Buffer {
+    this.sealPack();
+    const pieces = this.next === 0 ? this.pieces : this.pieces.slice(this.next);
+    const whole = pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY : Buffer.concat(pieces, this.bufferedBytes);
+    this.pieces = [];
+    this.next = 0;
+    this.bufferedBytes = 0;
+    return whole;
+  }
+
+  /** Drops what is buffered and everything still to come. Returns the bytes released. */
+  abandon(): number {
+    const released = this.bufferedBytes;
+    this.abandoned = true;
+    this.pieces = [];
+    this.next = 0;
+    this.pack = null;
+    this.bufferedBytes = 0;
+    return released;
+  }
+
+  private sealPack(): void {
+    if (this.pack === null || this.packEnd === this.packStart) return;
+    this.pieces.push(this.pack.subarray(this.packStart, this.packEnd));
+    this.packStart = this.packEnd;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

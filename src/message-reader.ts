@@ -1,0 +1,56 @@
+/**
+ * A message read as a stream of payload pieces (gorilla's `NextReader`), for messages too large
+ * to hold whole. Pieces arrive as they come off the wire; the connection stops reading from the
+ * socket when too much is buffered and the application is not keeping up.
+ */
+import type { IncomingMessage } from './incoming.js';
+import type { DataMessageType } from './message.js';
+
+/** @internal What a reader pulls its pieces from (the connection). */
+export interface PieceSource {
+  nextPiece(message: IncomingMessage, signal: AbortSignal | undefined): Promise<Buffer | null>;
+}
+
+export interface ReadOptions {
+  /** Gives up waiting when aborted; the rejection is the signal's reason. Nothing is lost. */
+  signal?: AbortSignal;
+}
+
+export class MessageReader implements AsyncIterable<Buffer> {
+  readonly type: DataMessageType;
+  private readonly message: IncomingMessage;
+  private readonly source: PieceSource;
+
+  /** @internal Created by `Conn.nextReader()`. */
+  constructor(message: IncomingMessage, source: PieceSource) {
+    this.type = message.type;
+    this.message = message;
+    this.source = source;
+  }
+
+  /** The next piece of the payload, or null after the last one. */
+  read(options: ReadOptions = {}): Promise<Buffer | null> {
+    return this.source.nextPiece(this.message, options.signal);
+  }
+
+  /** The rest of the payload as one buffer. */
+  async buffer(options: ReadOptions = {}): Promise<Buffer> {
+    const pieces: Buffer[] = [];
+    for (let piece = await this.read(options); piece !== null; piece = await this.read(options)) pieces.push(piece);
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+  }
+
+  /** The rest of the payload decoded as UTF-8. */
+  async text(options: ReadOptions = {}): Promise<string> {
+    return (await this.buffer(options)).toString('utf8');
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return {
+      next: async (): Promise<IteratorResult<Buffer>> => {
+        const piece = await this.read();
+        return piece === null ? { value: undefined, done: true } : { value: piece, done: false };
+      },
+    };
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * A WebSocket-only server on raw `node:net`: no HTTP server, the request head is parsed by the
+ * protocol core. Requests that are not WebSocket upgrades get 426, other paths 404.
+ */
+import { type Server, createServer } from 'node:net';
+import type { Conn } from './conn.js';
+import { CloseGoingAway, CloseInternalServerErr } from './protocol/close.js';
+import { HandshakeError } from './protocol/errors.js';
+import { type UpgradeRequest, Upgrader, type UpgraderOptions, endGracefully } from './upgrader.js';
+import { buildErrorResponse } from './protocol/server-handshake.js';
+
+export interface ServeOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Address to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Only this path (query ignored) is served; others get 404. Default: every path. */
+  path?: string;
+  /** The upgrader, or options for one. */
+  upgrader?: Upgrader | UpgraderOptions;
+  /**
+   * Called with errors a handler threw, and with failed handshakes. Default: handler errors are
+   * printed with `console.error`; failed handshakes (a fact of life on the internet) are not.
+   */
+  onError?: (err: unknown, request?: UpgradeRequest) => void;
+  /** Closes the server when aborted. */
+  signal?: AbortSignal;
+}
+
+export type ConnHandler = (conn: Conn, request: UpgradeRequest) => void | Promise<void>;
+
+/** A running WebSocket server from {@link serve}. */
+export class WebSocketServer {
+  readonly netServer: Server;
+  /** The port actually bound. */
+  readonly port: number;
+  readonly host: string;
+  private readonly live = new Set<Conn>();
+  private closing: Promise<void> | null = null;
+
+  /** @internal */
+  constructor(netServer: Server, host: string, port: number) {
+    this.netServer = netServer;
+    this.host = host;
+    this.port = port;
+  }
+
+  /** `ws://host:port`, with IPv6 hosts in brackets. */
+  get url(): string {
+    return `ws://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+  }
+
+  /** Connections currently open. */
+  get connections(): ReadonlySet<Conn> {
+    return this.live;
+  }
+
+  /** @internal */
+  track(conn: Conn): void {
+    this.live.add(conn);
+    void conn.closed.then(() => this.live.delete(conn));
+  }
+
+  /**
+   * Stops accepting, closes every open connection with a closing handshake (1001 by default),
+   * and resolves when all of them are closed.
+   */
+  close(code = CloseGoingAway, reason = 'server shutting down'): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.netServer.close(() => resolve());
+      for (const conn of this.live) void conn.close(code, reason).catch(() => conn.closeNow());
+    }).then(() => Promise.all([...this.live].map((c) => c.closed)).then(() => undefined));
+    return this.closing;
+  }
+}
+
+/**
+ * Runs a WebSocket server on raw `node:net`, calling `handler` for each connection.
+ *
+ * @example
+ * ```ts
+ * const server = await serve({ port: 8080, path: '/ws' }, async (conn) => {
+ *   for await (const { type, data } of conn) await conn.writeMessage(type, data);
+ * });
+ * console.log(`listening on ${server.url}`);
+ * ```
+ */
+export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebSocketServer> {
+  const upgrader = options.upgrader instanceof Upgrader ? options.upgrader : new Upgrader(options.upgrader);
+  const host = options.host ?? '127.0.0.1';
+  const report = options.onError ?? ((err: unknown) => {
+    if (!(err instanceof HandshakeError)) console.error('rfc6455: connection handler failed:', err);
+  });
+  const netServer = createServer({ noDelay: true });
+  let server: WebSocketServer | null = null;
+
+  netServer.on('connection', (socket) => {
+    socket.on('error', () => {}); // failures surface through the handshake or the connection
+    void (async () => {
+      let request: UpgradeRequest | undefined;
+      try {
+        const { head, rest } = await upgrader.readRequest(socket);
+        const path = head.target.split('?')[0];
+        if (options.path !== undefined && path !== options.path) {
+          endGracefully(socket, buildErrorResponse(404, 'not found'));
+          throw new HandshakeError(404, 'not found');
+        }
+        const conn = upgrader.accept(socket, head, rest, undefined);
+        request = conn.request!;
+        server?.track(conn);
+        try {
+          await handler(conn, request);
+        } catch (err) {
+          report(err, request);
+          void conn.close(CloseInternalServerErr, 'internal error').catch(() => conn.closeNow());
+        }
+      } catch (err) {
+        report(err, request);
+      }
+    })();
+  });
+
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    netServer.once('error', onError);
+    netServer.listen(options.port ?? 0, host, () => {
+      netServer.off('error', onError);
+      const address = netServer.address();
+      const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
+      server = new WebSocketServer(netServer, host, port);
+      const signal = options.signal;
+      if (signal !== undefined) {
+        if (signal.aborted) void server.close();
+        else signal.addEventListener('abort', () => void server?.close(), { once: true });
+      }
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * Whose turn it is to write a message. Most writes append their frame synchronously and never
+ * wait here; only writes that take time before their bytes exist (a message written in pieces
+ * with `nextWriter`, a message being compressed) hold the turn, and writes that come meanwhile
+ * wait in order, so every message stays whole on the wire and in the order it was written.
+ */
+export class TurnQueue {
+  private held = false;
+  private waiting: Array<{ grant: () => void; fail: (err: unknown) => void }> = [];
+
+  /** Nobody holds the turn and nobody waits: a write may go straight through. */
+  get idle(): boolean {
+    return !this.held && this.waiting.length === 0;
+  }
+
+  /** Waits for the turn. Rejects with the signal's reason if aborted while waiting. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (this.idle) {
+      this.held = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const entry = {
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        fail: (err: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(signal!.reason);
+      };
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  /** Passes the turn to the next waiter, if any. */
+  release(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.held = false;
+    else next.grant();
+  }
+
+  /** Fails every waiter: the connection can no longer write. */
+  failAll(err: unknown): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const w of waiting) w.fail(err);
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * The server side of the opening handshake bound to sockets (gorilla's `Upgrader`): from a
+ * `node:http` server's `'upgrade'` event, or from a raw `node:net` socket whose request head we
+ * read and parse ourselves.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Conn, type ConnLimits } from './conn.js';
+import { HandshakeError, InvalidHeaderError } from './protocol/errors.js';
+export type { HeadersInit } from './protocol/headers.js';
+import { type HeadersInit, HttpHeaders, headerEntries } from './protocol/headers.js';
+import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser } from './protocol/http-head.js';
+import { parseTokenList, tokenListHas } from './protocol/header-tokens.js';
+import { buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from './protocol/server-handshake.js';
+
+/** The upgrade request, as the application sees it. */
+export interface UpgradeRequest {
+  method: string;
+  /** The request target, e.g. `/chat?room=1`. */
+  url: string;
+  headers: HttpHeaders;
+  host: string;
+  /** The `Origin` header, if any. */
+  origin: string | undefined;
+  /** Subprotocols the client offered, in its order of preference. */
+  subprotocols: string[];
+  remoteAddress: string | undefined;
+  /** The `node:http` request, when the upgrade came through `upgrade()`. */
+  httpRequest?: IncomingMessage;
+}
+
+/** What a failed handshake looks like to the `error` option. */
+export interface HandshakeFailure {
+  status: number;
+  reason: string;
+  /** The request, when it was parsed far enough. */
+  request: UpgradeRequest | undefined;
+}
+
+/** An HTTP error response to send instead of the default one. */
+export interface HttpErrorResponse {
+  status?: number;
+  headers?: HeadersInit;
+  body?: string;
+}
+
+
+export interface UpgraderOptions extends ConnLimits, HeadLimits {
+  /** How long the client has to send its whole request head (raw sockets). Default 10 s. */
+  handshakeTimeout?: number;
+  /**
+   * Decides whether a request's `Origin` is allowed. The default refuses, with 403, a request
+   * whose `Origin` host differs from its `Host` (a browser on another site); requests without
+   * `Origin` pass. `() => true` accepts every origin.
+   */
+  checkOrigin?: (request: UpgradeRequest) => boolean;
+  /** Subprotocols the server supports, in its order of preference. */
+  subprotocols?: readonly string[];
+  /** Customises the HTTP error response of a failed handshake (gorilla's `Error`). */
+  error?: (failure: HandshakeFailure) => HttpErrorResponse | undefined | void;
+}
+
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+/**
+ * Upgrades HTTP connections to WebSocket connections.
+ *
+ * @example
+ * ```ts
+ * const upgrader = new Upgrader({ subprotocols: ['chat'] });
+ * httpServer.on('upgrade', async (req, socket, head) => {
+ *   const conn = await upgrader.upgrade(req, socket, head).catch(() => null);
+ *   if (conn) for await (const m of conn) await conn.writeMessage(m.type, m.data);
+ * });
+ * ```
+ */
+export class Upgrader {
+  readonly options: Readonly<UpgraderOptions>;
+
+  constructor(options: UpgraderOptions = {}) {
+    this.options = { ...options };
+  }
+
+  /**
+   * Completes an upgrade from a `node:http` server's `'upgrade'` event. On failure it answers with
+   * the HTTP error the RFC names, closes the socket, and rejects with a `HandshakeError`.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, responseHeaders?: HeadersInit): Promise<Conn> {
+    const requestHead: RequestHead = {
+      method: req.method ?? '',
+      target: req.url ?? '/',
+      versionMajor: req.httpVersionMajor,
+      versionMinor: req.httpVersionMinor,
+      headers: headersFromRawHeaders(req.rawHeaders),
+    };
+    try {
+      return Promise.resolve(this.accept(socket, requestHead, head, responseHeaders, req));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Reads and parses the request head from a raw `node:net` socket, then completes the upgrade.
+   * Bytes after the head are kept as the first WebSocket bytes. The whole head must arrive within
+   * `handshakeTimeout` and within the head-size limits.
+   */
+  async upgradeSocket(socket: Duplex, responseHeaders?: HeadersInit): Promise<Conn> {
+    const { head, rest } = await this.readRequest(socket);
+    return this.accept(socket, head, rest, responseHeaders);
+  }
+
+  /** @internal Reads a request head off a raw socket, answering and closing on failure. */
+  readRequest(socket: Duplex): Promise<ParsedHead<RequestHead>> {
+    const parser = new RequestHeadParser(this.options);
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.off('close', onEnd);
+        socket.off('error', onError);
+      };
+      const fail = (err: HandshakeError): void => {
+        cleanup();
+        this.refuse(socket, err, undefined);
+        reject(err);
+      };
+      const onData = (chunk: Buffer): void => {
+        let parsed: ParsedHead<RequestHead> | null;
+        try {
+          parsed = parser.push(chunk);
+        } catch (err) {
+          return fail(err instanceof HandshakeError ? err : new HandshakeError(400, String(err)));
+        }
+        if (parsed === null) return;
+        cleanup();
+        // Hold further bytes in the socket until the connection takes over.
+        socket.pause();
+        resolve(parsed);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        socket.destroy();
+        reject(new HandshakeError(400, 'the connection closed during the handshake'));
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        socket.destroy();
+        reject(new HandshakeError(400, `socket error during the handshake: ${err.message}`));
+      };
+      // A request head sent one byte a second (slowloris) meets this deadline.
+      const timer = setTimeout(() => fail(new HandshakeError(408, 'handshake timed out')), this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+      socket.on('close', onEnd);
+      socket.on('error', onError);
+    });
+  }
+
+  /** @internal Validates a parsed request and, if it passes, answers 101 and returns the connection. */
+  accept(socket: Duplex, head: RequestHead, rest: Buffer, responseHeaders: HeadersInit | undefined, httpRequest?: IncomingMessage): Conn {
+    let request: UpgradeRequest | undefined;
+    try {
+      const info = validateUpgradeRequest(head);
+      request = {
+        method: head.method,
+        url: head.target,
+        headers: head.headers,
+        host: info.host,
+        origin: info.origin,
+        subprotocols: info.subprotocols,
+        remoteAddress: (socket as { remoteAddress?: string }).remoteAddress,
+        ...(httpRequest !== undefined ? { httpRequest } : {}),
+      };
+      const checkOrigin = this.options.checkOrigin ?? ((r: UpgradeRequest) => isSameOrigin(r.origin, r.host));
+      if (!checkOrigin(request)) throw new HandshakeError(403, 'origin not allowed');
+      const extra = headerEntries(responseHeaders);
+      let subprotocol = selectSubprotocol(info.subprotocols, this.options.subprotocols ?? []);
+      // gorilla compatibility: a Sec-WebSocket-Protocol response header picks the subprotocol.
+      const chosen = extra.findIndex(([name]) => name.toLowerCase() === 'sec-websocket-protocol');
+      if (chosen >= 0) {
+        const value = extra[chosen]![1];
+        if (!info.subprotocols.includes(value)) throw new InvalidHeaderError(`subprotocol ${JSON.stringify(value)} was not offered by the client`);
+        subprotocol = value;
+        extra.splice(chosen, 1);
+      }
+      const response = buildAcceptResponse({ key: info.key, subprotocol, headers: extra });
+      if (socket.destroyed) throw new HandshakeError(400, 'the connection closed during the handshake');
+      socket.write(response);
+      return new Conn({
+        ...this.options,
+        role: 'server',
+        socket,
+        head: rest,
+        request,
+        ...(subprotocol !== undefined ? { subprotocol } : {}),
+      });
+    } catch (err) {
+      const failure =
+        err instanceof HandshakeError ? err : new HandshakeError(500, err instanceof Error ? err.message : String(err));
+      this.refuse(socket, failure, request);
+      throw err instanceof InvalidHeaderError ? err : failure;
+    }
+  }
+
+  /** Answers a failed handshake with an HTTP error and closes the socket. */
+  private refuse(socket: Duplex, err: HandshakeError, request: UpgradeRequest | undefined): void {
+    if (socket.destroyed) return;
+    let status = err.status;
+    let headers: Iterable<readonly [string, string]> = err.headers;
+    let body = err.message;
+    const custom = this.options.error?.({ status, reason: err.message, request });
+    if (custom) {
+      status = custom.status ?? status;
+      if (custom.headers !== undefined) headers = [...err.headers, ...headerEntries(custom.headers)];
+      body = custom.body ?? body;
+    }
+    let response: Buffer;
+    try {
+      response = buildErrorResponse(status, body, headers);
+    } catch {
+      response = buildErrorResponse(status, err.message, err.headers);
+    }
+    endGracefully(socket, response);
+  }
+}
+
+/** Writes a last response and closes: FIN first, a hard close if the peer lingers. */
+export function endGracefully(socket: Duplex, response: Buffer): void {
+  socket.end(response);
+  const timer = setTimeout(() => socket.destroy(), 1000);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  // The peer may still be sending; read and drop it so the close is not reset.
+  socket.on('error', () => {});
+  socket.resume();
+}
+
+function headersFromRawHeaders(raw: readonly string[]): HttpHeaders {
+  const headers = new HttpHeaders();
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  return headers;
+}
+
+
+/** The subprotocols a request offers (gorilla's `Subprotocols`). */
+export function subprotocols(request: IncomingMessage | UpgradeRequest): string[] {
+  if ('subprotocols' in request && Array.isArray(request.subprotocols)) return request.subprotocols;
+  const header = (request as IncomingMessage).headers['sec-websocket-protocol'];
+  const value = Array.isArray(header) ? header.join(', ') : header;
+  return value === undefined ? [] : (parseTokenList(value) ?? []);
+}
+
+/** Whether a request asks for a WebSocket upgrade (gorilla's `IsWebSocketUpgrade`). */
+export function isWebSocketUpgrade(request: IncomingMessage | UpgradeRequest): boolean {
+  const get = (name: string): string | undefined => {
+    if (request.headers instanceof HttpHeaders) return request.headers.get(name);
+    const v = (request as IncomingMessage).headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  };
+  return tokenListHas(get('connection'), 'upgrade') && tokenListHas(get('upgrade'), 'websocket');
+}

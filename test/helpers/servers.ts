@@ -1,0 +1,81 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
+import { type Conn, serve, type UpgradeRequest, Upgrader, type UpgraderOptions, type WebSocketServer } from '../../src/index.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+/** Registers something to undo after the current test. */
+export function onCleanup(fn: () => Promise<void> | void): void {
+  cleanups.push(fn);
+}
+
+export type Handler = (conn: Conn, request: UpgradeRequest) => void | Promise<void>;
+
+/** A raw node:net WebSocket server on a free port, closed after the test. */
+export async function rawServer(handler: Handler, upgrader: UpgraderOptions = {}, path?: string): Promise<WebSocketServer & { errors: unknown[] }> {
+  const errors: unknown[] = [];
+  const server = await serve({ port: 0, upgrader, ...(path !== undefined ? { path } : {}), onError: (e) => errors.push(e) }, handler);
+  onCleanup(async () => {
+    for (const c of server.connections) c.closeNow();
+    await server.close();
+  });
+  return Object.assign(server, { errors });
+}
+
+/** A node:http server that upgrades at any path with `upgrader.upgrade`, closed after the test. */
+export async function httpServer(
+  handler: Handler,
+  options: UpgraderOptions = {},
+): Promise<{ port: number; server: HttpServer; upgrader: Upgrader; errors: unknown[]; conns: Conn[] }> {
+  const upgrader = new Upgrader(options);
+  const errors: unknown[] = [];
+  const conns: Conn[] = [];
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end('plain http\n');
+  });
+  server.on('upgrade', (req, socket, head) => {
+    upgrader.upgrade(req, socket, head).then(
+      (conn) => {
+        conns.push(conn);
+        void Promise.resolve(handler(conn, conn.request!)).catch((e: unknown) => errors.push(e));
+      },
+      (err: unknown) => errors.push(err),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const c of conns) c.closeNow();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { port: (server.address() as AddressInfo).port, server, upgrader, errors, conns };
+}
+
+/** Echoes every message until the connection ends. */
+export const echo = async (conn: Conn): Promise<void> => {
+  try {
+    for await (const { type, data } of conn) await conn.writeMessage(type, data);
+  } catch {
+    // ended by the peer
+  }
+};
+
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
