@@ -377,13 +377,7 @@ export class Conn implements AsyncIterable<Message>, Flushable, PieceSource, Fra
   async nextWriter(type: DataMessageType, options?: WriteOptions): Promise<MessageWriter> {
     if (!isDataMessageType(type)) throw new TypeError(`websocket: ${String(type)} is not a data message type`);
     if (this.writeError !== null) throw this.writeError;
-    this.waitingWrites++;
-    this.armWriteTimer();
-    try {
-      await this.turns.acquire(options?.signal);
-    } finally {
-      this.waitingWrites--;
-    }
+    await this.trackWrite(this.turns.acquire(options?.signal));
     if (this.writeError !== null) {
       this.turns.release();
       throw this.writeError;
@@ -394,8 +388,11 @@ export class Conn implements AsyncIterable<Message>, Flushable, PieceSource, Fra
   /**
    * Writes a control frame: `CloseMessage` (payload from `formatCloseMessage`), `PingMessage` or
    * `PongMessage`, at most 125 bytes. Control frames go out ahead of messages waiting their turn.
+   * The third argument is a deadline (as in gorilla) or options with a deadline and a signal.
    */
-  writeControl(type: ControlMessageType, data: MessageData = EMPTY, options: ControlOptions = {}): Promise<void> {
+  writeControl(type: ControlMessageType, data: MessageData = EMPTY, deadlineOrOptions: Date | number | ControlOptions = {}): Promise<void> {
+    const options: ControlOptions =
+      typeof deadlineOrOptions === 'number' || deadlineOrOptions instanceof Date ? { deadline: deadlineOrOptions } : deadlineOrOptions;
     let payload: Buffer;
     try {
       payload = toBuffer(data);
@@ -465,6 +462,11 @@ export class Conn implements AsyncIterable<Message>, Flushable, PieceSource, Fra
   setWriteDeadline(deadline: Date | number | null): void {
     this.writeDeadline = deadline === null ? null : +deadline;
     this.armWriteTimer();
+  }
+
+  /** Bytes received and not yet read by the application; reading pauses at `readBufferSize`. */
+  get readBufferedAmount(): number {
+    return this.buffered;
   }
 
   /** Bytes written and not yet handed to the operating system (as the browser's `bufferedAmount`). */
@@ -899,7 +901,7 @@ export class Conn implements AsyncIterable<Message>, Flushable, PieceSource, Fra
   private afterAppend(byReference: boolean, options: WriteOptions | undefined): Promise<void> {
     if (byReference) {
       // The socket holds the caller's buffer until it is written: wait for that.
-      const written = new Promise<void>((resolve, reject) => this.writtenWaiters.push({ resolve, reject }));
+      const written = this.trackWrite(new Promise<void>((resolve, reject) => this.writtenWaiters.push({ resolve, reject })));
       this.flush();
       return this.socket.writableNeedDrain ? written.then(() => this.whenDrained(options)) : written;
     }
@@ -920,50 +922,50 @@ export class Conn implements AsyncIterable<Message>, Flushable, PieceSource, Fra
     if (this.writeError !== null && this.socketClosed) return Promise.reject(this.writeError);
     if (!this.socket.writableNeedDrain) return RESOLVED;
     const signal = options?.signal;
+    return this.trackWrite(
+      new Promise<void>((resolve, reject) => {
+        const entry = {
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          reject: (err: unknown) => {
+            signal?.removeEventListener('abort', onAbort);
+            reject(err);
+          },
+        };
+        const onAbort = (): void => {
+          const i = this.drainWaiters.indexOf(entry);
+          if (i >= 0) this.drainWaiters.splice(i, 1);
+          reject(signal!.reason);
+        };
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.drainWaiters.push(entry);
+      }),
+    );
+  }
+
+  /** Counts a write that is waiting, so the write deadline can see it. */
+  private trackWrite<T>(wait: Promise<T>): Promise<T> {
     this.waitingWrites++;
     this.armWriteTimer();
-    return new Promise<void>((resolve, reject) => {
-      const entry = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (err: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
-      const onAbort = (): void => {
-        const i = this.drainWaiters.indexOf(entry);
-        if (i >= 0) this.drainWaiters.splice(i, 1);
-        this.waitingWrites--;
-        reject(signal!.reason);
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.drainWaiters.push(entry);
-    });
+    const settle = (): void => {
+      this.waitingWrites--;
+      this.armWriteTimer();
+    };
+    wait.then(settle, settle);
+    return wait;
   }
 
   private onDrain(): void {
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
-    this.waitingWrites -= waiters.length;
     for (const w of waiters) w.resolve();
-    if (this.waitingWrites === 0 && this.writeTimer !== null) {
-      clearTimeout(this.writeTimer);
-      this.writeTimer = null;
-    }
   }
 
   private async withTurn(options: WriteOptions | undefined, send: () => Promise<void>): Promise<void> {
-    this.waitingWrites++;
-    this.armWriteTimer();
-    try {
-      await this.turns.acquire(options?.signal);
-    } finally {
-      this.waitingWrites--;
-    }
+    await this.trackWrite(this.turns.acquire(options?.signal));
     let sent: Promise<void>;
     try {
       sent = this.writeError !== null ? Promise.reject(this.writeError) : send();
@@ -1006,7 +1008,9 @@ export class Conn implements AsyncIterable<Message>, Flushable, PieceSource, Fra
       this.turns.failAll(err);
       this.failWaiters(this.drainWaiters, err);
       this.drainWaiters = [];
-      this.waitingWrites = 0;
+      const written = this.writtenWaiters;
+      this.writtenWaiters = [];
+      this.failWaiters(written, err);
       const closeError = new CloseError(CloseAbnormalClosure, 'write deadline exceeded');
       (closeError as { cause?: unknown }).cause = err;
       this.setReadError(closeError);
