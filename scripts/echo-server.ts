@@ -2,7 +2,10 @@
  * The echo server: the Autobahn testee and the benchmark server. Every message comes back with
  * its type. A raw node:net server; the handshake is parsed by rfc6455 itself.
  *
- *   npx tsx scripts/echo-server.ts --port 9001 [--host 127.0.0.1]
+ *   npx tsx scripts/echo-server.ts --port 9001 [--host 127.0.0.1] [--compression]
+ *
+ * --compression accepts permessage-deflate offers (RFC 7692), context takeover included, and
+ * compresses every echoed message (threshold 0), as the Autobahn 12.x/13.x cases expect.
  */
 import { parseArgs } from 'node:util';
 import { serve } from '../src/index.js';
@@ -11,6 +14,7 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '9001' },
     host: { type: 'string', default: '127.0.0.1' },
+    compression: { type: 'boolean', default: false },
   },
 });
 
@@ -21,6 +25,7 @@ const server = await serve(
     upgrader: {
       checkOrigin: () => true, // a testee talks to any origin
       readLimit: 64 * 1024 * 1024,
+      enableCompression: values.compression ? { threshold: 0 } : false,
     },
     onError: () => {}, // peers that break the protocol are the point of a conformance run
   },

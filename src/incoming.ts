@@ -21,6 +21,8 @@ export class IncomingMessage {
   complete = false;
   /** A later read moved on: further pieces are dropped as they arrive. */
   abandoned = false;
+  /** Compressed bytes received and not yet inflated (counted as buffered meanwhile). */
+  compressedBytes = 0;
   private pieces: Buffer[] = [];
   private next = 0;
   private pack: Buffer | null = null;

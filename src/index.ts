@@ -2,8 +2,11 @@
  * rfc6455: WebSocket (RFC 6455, RFC 7692) for Node.js with zero runtime dependencies, with an API
  * modeled on gorilla/websocket. The sans-I/O protocol core is also available as `rfc6455/protocol`.
  */
-export { Conn, CONN_DEFAULTS } from './conn.js';
-export type { CloseInfo, ConnLimits, ControlOptions, SocketAddress, WriteOptions } from './conn.js';
+export { Conn } from './conn.js';
+export type { CloseInfo, ControlOptions, SocketAddress, WriteOptions } from './conn.js';
+export { CONN_DEFAULTS, DEFLATE_DEFAULTS } from './options.js';
+export type { ConnLimits, PerMessageDeflateOptions } from './options.js';
+export type { DeflateParams, DeflateNegotiationOptions } from './protocol/deflate-negotiation.js';
 export { MessageReader } from './message-reader.js';
 export type { ReadOptions } from './message-reader.js';
 export { MessageWriter } from './message-writer.js';

@@ -17,6 +17,8 @@ export class MessageWriter {
   private readonly sink: FragmentSink;
   private started = false;
   private closed = false;
+  /** Pieces go out one after another even if the caller does not await each write. */
+  private chain: Promise<void> = Promise.resolve();
   /** Text must be valid UTF-8 as a whole; pieces may split a character. */
   private readonly utf8: Utf8Validator | null;
 
@@ -35,7 +37,7 @@ export class MessageWriter {
     this.checkUtf8(payload, false);
     const first = !this.started;
     this.started = true;
-    await this.sink.writeFragment(this.type, payload, first, false);
+    await this.enqueue(() => this.sink.writeFragment(this.type, payload, first, false));
   }
 
   /** Sends the final fragment (with `data`, possibly empty) and lets other messages through. */
@@ -47,10 +49,16 @@ export class MessageWriter {
     const first = !this.started;
     this.started = true;
     try {
-      await this.sink.writeFragment(this.type, payload, first, true);
+      await this.enqueue(() => this.sink.writeFragment(this.type, payload, first, true));
     } finally {
       this.sink.releaseWriter();
     }
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(step);
+    this.chain = run.catch(() => {});
+    return run;
   }
 
   /** Refuses bytes that would make the text invalid; nothing of them is sent. */

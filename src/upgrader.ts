@@ -5,7 +5,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Conn, type ConnLimits } from './conn.js';
+import { Conn } from './conn.js';
+import { type ConnLimits, type NegotiatedDeflate, type PerMessageDeflateOptions, deflateOptionsOf } from './options.js';
+import { acceptDeflateOffer, checkDeflateOptions } from './protocol/deflate-negotiation.js';
+import type { ExtensionOffer } from './protocol/header-tokens.js';
 import { HandshakeError, InvalidHeaderError } from './protocol/errors.js';
 export type { HeadersInit } from './protocol/headers.js';
 import { type HeadersInit, HttpHeaders, headerEntries } from './protocol/headers.js';
@@ -58,6 +61,11 @@ export interface UpgraderOptions extends ConnLimits, HeadLimits {
   subprotocols?: readonly string[];
   /** Customises the HTTP error response of a failed handshake (gorilla's `Error`). */
   error?: (failure: HandshakeFailure) => HttpErrorResponse | undefined | void;
+  /**
+   * Negotiate permessage-deflate (RFC 7692) when the client offers it: `true` for the defaults, or
+   * the parameters, level, threshold and zlib memory settings. Off by default.
+   */
+  enableCompression?: boolean | PerMessageDeflateOptions;
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -76,9 +84,12 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
  */
 export class Upgrader {
   readonly options: Readonly<UpgraderOptions>;
+  private readonly deflate: PerMessageDeflateOptions | null;
 
   constructor(options: UpgraderOptions = {}) {
     this.options = { ...options };
+    this.deflate = deflateOptionsOf(options.enableCompression);
+    if (this.deflate !== null) checkDeflateOptions(this.deflate);
   }
 
   /**
@@ -185,7 +196,14 @@ export class Upgrader {
         subprotocol = value;
         extra.splice(chosen, 1);
       }
-      const response = buildAcceptResponse({ key: info.key, subprotocol, headers: extra });
+      let extensions: ExtensionOffer[] = [];
+      let deflate: NegotiatedDeflate | null = null;
+      const agreed = this.deflate === null ? null : acceptDeflateOffer(info.extensions, this.deflate);
+      if (agreed !== null) {
+        extensions = [agreed.response];
+        deflate = { params: agreed.params, options: this.deflate! };
+      }
+      const response = buildAcceptResponse({ key: info.key, subprotocol, extensions, headers: extra });
       if (socket.destroyed) throw new HandshakeError(400, 'the connection closed during the handshake');
       socket.write(response);
       return new Conn({
@@ -194,6 +212,7 @@ export class Upgrader {
         socket,
         head: rest,
         request,
+        deflate,
         ...(subprotocol !== undefined ? { subprotocol } : {}),
       });
     } catch (err) {

@@ -18,3 +18,4 @@ export * from './http-head.js';
 export * from './handshake.js';
 export * from './server-handshake.js';
 export * from './client-handshake.js';
+export * from './deflate-negotiation.js';

@@ -1,0 +1,393 @@
+/**
+ * The receiving half of a connection: messages reported by the state machine are queued (inflated
+ * first when compressed), handed to readers in order, and held to a bounded amount: when the
+ * application does not keep up, the socket is paused, which is TCP backpressure on the peer.
+ */
+import type { Duplex } from 'node:stream';
+import { DeadlineExceededError, ReaderSupersededError } from './errors.js';
+import { IncomingMessage } from './incoming.js';
+import { type Message, TextMessage } from './message.js';
+import { MessageReader, type PieceSource, type ReadOptions } from './message-reader.js';
+import type { Decompressor, InflateSink } from './permessage-deflate.js';
+import { CloseInvalidFramePayloadData, CloseMessageTooBig } from './protocol/close.js';
+import type { Connection, DataOpcode } from './protocol/connection.js';
+import { WebSocketError } from './protocol/errors.js';
+import { Utf8Validator } from './protocol/utf8.js';
+
+/** What the read side needs from its connection. */
+export interface ReadSideHost {
+  readonly socket: Duplex;
+  readonly core: Connection;
+  /** Our close frame is out: nobody may be reading any more, so the socket is never paused. */
+  readonly closing: boolean;
+  /** The read side failed the connection (a message inflated badly): flush and close TCP. */
+  afterLocalFailure(): void;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+interface ReadWaiter extends Waiter<Message | MessageReader> {
+  kind: 'message' | 'reader';
+}
+
+interface PieceWaiter extends Waiter<Buffer | null> {
+  message: IncomingMessage;
+}
+
+export class ReadSide implements PieceSource {
+  private readonly host: ReadSideHost;
+  private readonly readBufferSize: number;
+  private readonly decompressor: Decompressor | null;
+  private readonly queue: IncomingMessage[] = [];
+  private queueHead = 0;
+  private receiving: IncomingMessage | null = null;
+  private receivingJob: ReturnType<Decompressor['begin']> | null = null;
+  /** The message an open `MessageReader` is streaming, once taken off the queue. */
+  private streaming: IncomingMessage | null = null;
+  private waiters: ReadWaiter[] = [];
+  private pieceWaiter: PieceWaiter | null = null;
+  private buffered = 0;
+  private paused = false;
+  private finished = false;
+  /** What reads throw once the queue is empty: the peer closed, or the connection failed. */
+  private error: Error | null = null;
+  private deadline: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(host: ReadSideHost, readBufferSize: number, decompressor: Decompressor | null) {
+    this.host = host;
+    this.readBufferSize = readBufferSize;
+    this.decompressor = decompressor;
+  }
+
+  /** Bytes received and not yet handed to the application (compressed ones included until inflated). */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  get terminalError(): Error | null {
+    return this.error;
+  }
+
+  /** Sets what reads throw once everything queued has been read; the first error wins. */
+  setError(err: Error): void {
+    if (this.error === null) this.error = err;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  readMessage(options?: ReadOptions): Promise<Message> {
+    if (this.waiters.length === 0 && this.pieceWaiter === null) {
+      this.abandonStreaming();
+      const head = this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
+      if (head !== null && head.complete) return Promise.resolve(this.dequeueWhole());
+    }
+    return this.wait('message', options) as Promise<Message>;
+  }
+
+  nextReader(options?: ReadOptions): Promise<MessageReader> {
+    return this.wait('reader', options) as Promise<MessageReader>;
+  }
+
+  /** @internal PieceSource: the next piece of a streamed message. */
+  nextPiece(message: IncomingMessage, signal: AbortSignal | undefined): Promise<Buffer | null> {
+    if (message !== this.streaming) {
+      return message.abandoned ? Promise.reject(new ReaderSupersededError()) : Promise.resolve(null);
+    }
+    if (this.pieceWaiter !== null) return Promise.reject(new WebSocketError('websocket: concurrent reads on one message reader'));
+    const piece = message.shift();
+    if (piece !== null) {
+      this.buffered -= piece.length;
+      this.updateFlow();
+      return Promise.resolve(piece);
+    }
+    if (message.complete) {
+      this.streaming = null;
+      return Promise.resolve(null);
+    }
+    if (this.error !== null) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const waiter: PieceWaiter = { message, resolve, reject, signal, onAbort: undefined };
+      if (this.deadline !== null && Date.now() >= this.deadline) return reject(new DeadlineExceededError('read'));
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          if (this.pieceWaiter === waiter) this.pieceWaiter = null;
+          reject(signal.reason);
+          this.updateFlow();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.pieceWaiter = waiter;
+      this.armTimer();
+      this.updateFlow();
+    });
+  }
+
+  /** Reads waiting at `deadline`, or started after it with nothing to read, fail. `null` clears it. */
+  setDeadline(deadline: number | null): void {
+    this.deadline = deadline;
+    this.armTimer();
+  }
+
+  private wait(kind: ReadWaiter['kind'], options: ReadOptions | undefined): Promise<Message | MessageReader> {
+    return new Promise((resolve, reject) => {
+      const signal = options?.signal;
+      if (signal?.aborted) return reject(signal.reason);
+      const waiter: ReadWaiter = { kind, resolve, reject, signal, onAbort: undefined };
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(signal.reason);
+          this.updateFlow();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.waiters.push(waiter);
+      this.service();
+      if (!this.waiters.includes(waiter)) return;
+      if (this.deadline !== null && Date.now() >= this.deadline) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        settle(waiter);
+        reject(new DeadlineExceededError('read'));
+        return;
+      }
+      this.armTimer();
+      this.updateFlow();
+    });
+  }
+
+  private dequeueWhole(): Message {
+    const message = this.queue[this.queueHead]!;
+    this.queue[this.queueHead++] = undefined as unknown as IncomingMessage;
+    if (this.queueHead > 64 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    this.buffered -= message.bufferedBytes;
+    const data = message.takeAll();
+    if (this.paused) this.updateFlow();
+    return { type: message.type, data };
+  }
+
+  /** A read moved on: whatever is left of the streamed message is dropped. */
+  private abandonStreaming(): void {
+    const message = this.streaming;
+    if (message === null) return;
+    this.streaming = null;
+    this.buffered -= message.abandon();
+    const waiter = this.pieceWaiter;
+    if (waiter !== null && waiter.message === message) {
+      this.pieceWaiter = null;
+      settle(waiter);
+      waiter.reject(new ReaderSupersededError());
+    }
+  }
+
+  /** Hands queued messages and pieces to whoever is waiting for them, then adjusts the flow. */
+  service(): void {
+    while (this.waiters.length > 0) {
+      const waiter = this.waiters[0]!;
+      const head = this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
+      if (head !== null && !head.complete && this.error !== null) {
+        // The connection ended in the middle of this message: it will never be complete.
+        this.queueHead++;
+        this.buffered -= head.abandon();
+        continue;
+      }
+      if (head === null || (waiter.kind === 'message' && !head.complete)) {
+        if (head !== null || this.error === null) break;
+        this.waiters.shift();
+        settle(waiter);
+        waiter.reject(this.error);
+        continue;
+      }
+      this.waiters.shift();
+      this.abandonStreaming();
+      settle(waiter);
+      if (waiter.kind === 'message') {
+        waiter.resolve(this.dequeueWhole());
+      } else {
+        this.queue[this.queueHead++] = undefined as unknown as IncomingMessage;
+        this.streaming = head;
+        waiter.resolve(new MessageReader(head, this));
+      }
+    }
+    this.servicePieceWaiter();
+    if (this.waiters.length === 0 && this.pieceWaiter === null) this.clearTimer();
+    this.updateFlow();
+  }
+
+  private servicePieceWaiter(): void {
+    const waiter = this.pieceWaiter;
+    if (waiter === null) return;
+    const piece = waiter.message.shift();
+    if (piece !== null) {
+      this.buffered -= piece.length;
+      this.pieceWaiter = null;
+      settle(waiter);
+      waiter.resolve(piece);
+    } else if (waiter.message.complete) {
+      this.pieceWaiter = null;
+      this.streaming = null;
+      settle(waiter);
+      waiter.resolve(null);
+    } else if (this.error !== null) {
+      this.pieceWaiter = null;
+      settle(waiter);
+      waiter.reject(this.error);
+    }
+  }
+
+  /** True when a read is waiting: worth calling {@link service} after new input. */
+  get hungry(): boolean {
+    return this.waiters.length > 0 || this.pieceWaiter !== null;
+  }
+
+  /** Pauses the socket when enough is buffered and nobody waits for more; resumes otherwise. */
+  updateFlow(): void {
+    if (this.finished) return;
+    const pause = !this.host.closing && !this.hungry && this.buffered >= this.readBufferSize;
+    if (pause && !this.paused) {
+      this.paused = true;
+      this.host.socket.pause();
+    } else if (!pause && this.paused) {
+      this.paused = false;
+      this.host.socket.resume();
+    }
+  }
+
+  private armTimer(): void {
+    this.clearTimer();
+    if (this.deadline === null || !this.hungry) return;
+    this.timer = setTimeout(() => this.onDeadline(), Math.max(0, this.deadline - Date.now()));
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private onDeadline(): void {
+    this.timer = null;
+    if (this.deadline === null) return;
+    if (Date.now() < this.deadline) return this.armTimer();
+    const err = new DeadlineExceededError('read');
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      settle(w);
+      w.reject(err);
+    }
+    const pieceWaiter = this.pieceWaiter;
+    if (pieceWaiter !== null) {
+      this.pieceWaiter = null;
+      settle(pieceWaiter);
+      pieceWaiter.reject(err);
+    }
+    this.updateFlow();
+  }
+
+  // ---------------------------------------------------------------- state machine events
+
+  onMessageStart(opcode: DataOpcode, compressed: boolean): void {
+    const message = new IncomingMessage(opcode);
+    this.receiving = message;
+    // While closing, nobody may be reading: keep what fits the read buffer, drop the rest.
+    if (this.host.closing && this.buffered >= this.readBufferSize) message.abandoned = true;
+    else this.queue.push(message);
+    if (compressed) this.receivingJob = this.decompressor!.begin(this.inflateInto(message));
+  }
+
+  onMessageData(data: Buffer): void {
+    if (this.receivingJob !== null) {
+      // Counted as buffered until inflated, so a flood of compressed data also meets backpressure.
+      this.buffered += data.length;
+      this.receiving!.compressedBytes += data.length;
+      this.decompressor!.write(this.receivingJob, data);
+      return;
+    }
+    const message = this.receiving!;
+    if (message.abandoned) return;
+    message.push(data);
+    this.buffered += data.length;
+  }
+
+  onMessageEnd(): void {
+    if (this.receivingJob !== null) {
+      this.decompressor!.end(this.receivingJob);
+      this.receivingJob = null;
+    } else {
+      this.receiving!.complete = true;
+    }
+    this.receiving = null;
+  }
+
+  /**
+   * Where a compressed message's inflated bytes go. The read limit applies to the inflated size as
+   * it is produced, so a small frame can never inflate past it (RFC 6455 §10.4); text is checked
+   * for UTF-8 as it comes out (§8.1).
+   */
+  private inflateInto(message: IncomingMessage): InflateSink {
+    const utf8 = message.type === TextMessage ? new Utf8Validator() : null;
+    let inflated = 0;
+    const releaseCompressed = (): void => {
+      this.buffered -= message.compressedBytes;
+      message.compressedBytes = 0;
+    };
+    return {
+      push: (piece) => {
+        if (this.error !== null) return;
+        inflated += piece.length;
+        if (inflated > this.host.core.maxMessageSize) {
+          return this.failLocally(CloseMessageTooBig, `message inflates past the read limit of ${this.host.core.maxMessageSize} bytes`);
+        }
+        if (utf8 !== null && !utf8.write(piece)) return this.failLocally(CloseInvalidFramePayloadData, 'text message is not valid UTF-8');
+        if (message.abandoned) return;
+        message.push(piece);
+        this.buffered += piece.length;
+        if (this.hungry) this.service();
+        else this.updateFlow();
+      },
+      done: () => {
+        releaseCompressed();
+        if (this.error !== null) return;
+        if (utf8 !== null && !utf8.isComplete()) return this.failLocally(CloseInvalidFramePayloadData, 'text message ends inside a UTF-8 sequence');
+        message.complete = true;
+        this.service();
+      },
+      fail: (err) => {
+        releaseCompressed();
+        this.failLocally(CloseInvalidFramePayloadData, `invalid compressed data: ${err.message}`);
+      },
+    };
+  }
+
+  private failLocally(code: number, reason: string): void {
+    this.setError(this.host.core.fail(code, reason));
+    this.decompressor?.close();
+    this.host.afterLocalFailure();
+    this.service();
+  }
+
+  /** The socket is gone: frees zlib, settles every waiter with the terminal error. */
+  finish(err: Error): void {
+    this.setError(err);
+    this.finished = true;
+    this.decompressor?.close();
+    this.service();
+    this.clearTimer();
+  }
+}
+
+function settle(waiter: { signal: AbortSignal | undefined; onAbort: (() => void) | undefined }): void {
+  if (waiter.signal !== undefined && waiter.onAbort !== undefined) waiter.signal.removeEventListener('abort', waiter.onAbort);
+}
