@@ -2,11 +2,13 @@
  * permessage-deflate compression and decompression (RFC 7692 §7.2) on zlib streams.
  *
  * zlib runs on Node's thread pool, so compressing a large message does not block the event loop.
- * Each direction keeps one raw DEFLATE stream per connection, created on first use (an idle
- * connection holds no zlib memory). With context takeover the stream keeps its window between
- * messages; without, it is reset after each message.
+ * With context takeover, a direction keeps one raw DEFLATE stream per connection (created on first
+ * use, so an idle connection holds no zlib memory), and the stream's window carries over from one
+ * message to the next. Without context takeover, a message borrows a stream from a shared pool and
+ * returns it reset, so memory grows with the messages in flight, not with the connections.
  */
 import { type DeflateRaw, type InflateRaw, constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
+import { type PooledStream, deflatePool, inflatePool } from './zlib-pool.js';
 
 /** §7.2.1: a message's compressed data, flushed with Z_SYNC_FLUSH, ends with these bytes, removed before sending. */
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -15,6 +17,22 @@ const EMPTY_BLOCK_START = Buffer.from([0x00]);
 /** zlib cannot compress raw DEFLATE with a 256-byte window; like other implementations, use 512 (§7.1.2). */
 function zlibWindowBits(bits: number): number {
   return Math.max(9, bits);
+}
+
+/** A stream of one connection's own (context takeover), shaped like a pooled one. */
+function ownStream<S extends DeflateRaw | InflateRaw>(stream: S): PooledStream<S> {
+  const entry: PooledStream<S> = { stream, onData: null, onError: null };
+  stream.on('data', (chunk: Buffer) => entry.onData?.(chunk));
+  stream.on('error', (err: Error) => entry.onError?.(err));
+  return entry;
+}
+
+/** The connection closed while zlib was still working for it. */
+export class CompressionClosedError extends Error {
+  override name = 'CompressionClosedError';
+  constructor() {
+    super('websocket: connection closed during compression');
+  }
 }
 
 export interface CompressorSettings {
@@ -29,11 +47,15 @@ export interface CompressorSettings {
 /** The sending side: compresses one message (or one fragment of a streamed message) at a time. */
 export class Compressor {
   private readonly settings: CompressorSettings;
-  private stream: DeflateRaw | null = null;
+  private entry: PooledStream<DeflateRaw> | null = null;
+  private entryKey = '';
   private output: Buffer[] = [];
   private failure: Error | null = null;
   private level: number;
   private pendingLevel: number | null = null;
+  /** Rejects the compression in flight when the connection closes under it. */
+  private abortInFlight: ((err: Error) => void) | null = null;
+  private closed = false;
 
   constructor(settings: CompressorSettings) {
     this.settings = settings;
@@ -45,26 +67,29 @@ export class Compressor {
     if (!Number.isInteger(level) || level < -1 || level > 9) throw new RangeError('compression level must be an integer from -1 to 9');
     if (level === this.level) return;
     this.level = level;
-    if (this.stream !== null) this.pendingLevel = level;
+    // A pooled stream is chosen by level on the next message; an own stream changes in place.
+    if (this.entry !== null && !this.settings.noContextTakeover) this.pendingLevel = level;
   }
 
   /**
    * Compresses `data`. With `last` (the end of a message) the trailing 00 00 ff ff is removed and,
-   * without context takeover, the stream is reset. Calls must not overlap; the connection's write
-   * turn guarantees that.
+   * without context takeover, the stream goes back to the pool. Calls must not overlap; the
+   * connection's write turn guarantees that.
    */
   async compress(data: Buffer, last = true): Promise<Buffer> {
+    if (this.closed) throw new CompressionClosedError();
     if (this.failure !== null) throw this.failure;
-    const stream = this.open();
+    const entry = this.borrow();
+    const stream = entry.stream;
     if (this.pendingLevel !== null) {
       const level = this.pendingLevel;
       this.pendingLevel = null;
-      await new Promise<void>((resolve) => stream.params(level, constants.Z_DEFAULT_STRATEGY, () => resolve()));
+      await this.inFlight((done) => stream.params(level, constants.Z_DEFAULT_STRATEGY, done));
     }
     this.output = [];
-    await new Promise<void>((resolve, reject) => {
+    await this.inFlight((done) => {
       if (data.length > 0) stream.write(data);
-      stream.flush(constants.Z_SYNC_FLUSH, () => (this.failure === null ? resolve() : reject(this.failure)));
+      stream.flush(constants.Z_SYNC_FLUSH, done);
     });
     let out = this.output.length === 1 ? this.output[0]! : Buffer.concat(this.output);
     this.output = [];
@@ -75,30 +100,59 @@ export class Compressor {
       // 00 00 ff ff would not be valid DEFLATE; a single 0x00 (the start of an empty stored block)
       // is, and is what §7.2.3.6 shows for an empty message.
       if (out.length === 0) out = EMPTY_BLOCK_START;
-      if (this.settings.noContextTakeover) stream.reset();
+      if (this.settings.noContextTakeover) this.giveBack();
     }
     return out;
   }
 
-  /** Frees the zlib stream. */
+  /** Frees zlib; a compression in flight fails with `CompressionClosedError`. */
   close(): void {
-    this.stream?.close();
-    this.stream = null;
+    if (this.closed) return;
+    this.closed = true;
+    this.abortInFlight?.(new CompressionClosedError());
+    this.abortInFlight = null;
+    // A stream still held (context takeover, or mid-message) may be mid-operation: close it rather
+    // than hand it to another connection. Pooled streams go back only between messages.
+    this.entry?.stream.close();
+    this.entry = null;
   }
 
-  private open(): DeflateRaw {
-    if (this.stream !== null) return this.stream;
-    const stream = createDeflateRaw({
-      level: this.level,
-      memLevel: this.settings.memLevel,
-      windowBits: zlibWindowBits(this.settings.windowBits),
-    });
-    stream.on('data', (chunk: Buffer) => this.output.push(chunk));
-    stream.on('error', (err) => {
+  private borrow(): PooledStream<DeflateRaw> {
+    if (this.entry !== null) return this.entry;
+    const windowBits = zlibWindowBits(this.settings.windowBits);
+    const memLevel = this.settings.memLevel;
+    let entry: PooledStream<DeflateRaw>;
+    if (this.settings.noContextTakeover) {
+      this.entryKey = `${windowBits}/${this.level}/${memLevel}`;
+      entry = deflatePool.acquire(this.entryKey);
+    } else {
+      entry = ownStream(createDeflateRaw({ level: this.level, memLevel, windowBits }));
+    }
+    entry.onData = (chunk) => this.output.push(chunk);
+    entry.onError = (err) => {
       this.failure = err;
+      this.abortInFlight?.(err);
+    };
+    this.entry = entry;
+    return entry;
+  }
+
+  private giveBack(): void {
+    if (this.entry === null) return;
+    deflatePool.release(this.entryKey, this.entry, this.failure === null);
+    this.entry = null;
+  }
+
+  /** Runs one zlib operation; it fails if zlib errors or the connection closes meanwhile. */
+  private inFlight(start: (done: () => void) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.abortInFlight = reject;
+      start(() => {
+        this.abortInFlight = null;
+        if (this.failure !== null) reject(this.failure);
+        else resolve();
+      });
     });
-    this.stream = stream;
-    return stream;
   }
 }
 
@@ -122,18 +176,18 @@ export interface InflateJob {
 }
 
 /**
- * The receiving side. Messages are inflated strictly one after another through one stream (with
- * context takeover, each depends on the ones before); pieces of later messages wait their turn.
+ * The receiving side. Messages are inflated strictly one after another (with context takeover,
+ * each depends on the ones before); pieces of later messages wait their turn.
  */
 export class Decompressor {
   private readonly windowBits: number;
   private readonly noContextTakeover: boolean;
-  private stream: InflateRaw | null = null;
+  private entry: PooledStream<InflateRaw> | null = null;
   private readonly jobs: InflateJob[] = [];
   private closed = false;
 
   constructor(windowBits: number, noContextTakeover: boolean) {
-    this.windowBits = windowBits;
+    this.windowBits = zlibWindowBits(windowBits);
     this.noContextTakeover = noContextTakeover;
   }
 
@@ -148,7 +202,7 @@ export class Decompressor {
   write(job: InflateJob, piece: Buffer): void {
     if (this.closed || piece.length === 0) return;
     job.bytes += piece.length;
-    if (this.jobs[0] === job) this.open().write(piece);
+    if (this.jobs[0] === job) this.borrow().stream.write(piece);
     else job.waiting.push(piece);
   }
 
@@ -159,29 +213,34 @@ export class Decompressor {
     if (this.jobs[0] === job) this.finish(job);
   }
 
-  /** Frees the zlib stream; pending messages are dropped. */
+  /** Frees zlib; pending messages are dropped. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.jobs.length = 0;
-    this.stream?.close();
-    this.stream = null;
+    // A stream still held is mid-message: close it rather than hand it to another connection.
+    this.entry?.stream.close();
+    this.entry = null;
   }
 
   private finish(job: InflateJob): void {
     if (job.bytes === 0) {
-      // An empty payload with RSV1 set is an empty message (RFC 7692 §7.2.3.6 senders avoid it, but
-      // it must be accepted); appending the trailer to nothing would not be valid DEFLATE.
+      // An empty payload with RSV1 set is an empty message (senders should send 0x00, §7.2.3.6, but
+      // this must be accepted); appending the trailer to nothing would not be valid DEFLATE.
       this.jobs.shift();
       job.sink.done();
       this.startNext();
       return;
     }
-    const stream = this.open();
-    stream.write(TRAILER);
-    stream.flush(constants.Z_SYNC_FLUSH, () => {
+    const entry = this.borrow();
+    entry.stream.write(TRAILER);
+    entry.stream.flush(constants.Z_SYNC_FLUSH, () => {
       if (this.closed || this.jobs[0] !== job) return;
       this.jobs.shift();
-      if (this.noContextTakeover) stream.reset();
+      if (this.noContextTakeover) {
+        inflatePool.release(String(this.windowBits), entry, true);
+        this.entry = null;
+      }
       job.sink.done();
       this.startNext();
     });
@@ -190,24 +249,36 @@ export class Decompressor {
   private startNext(): void {
     const next = this.jobs[0];
     if (next === undefined || this.closed) return;
-    const stream = this.open();
-    for (const piece of next.waiting) stream.write(piece);
-    next.waiting = [];
+    if (next.waiting.length > 0) {
+      const stream = this.borrow().stream;
+      for (const piece of next.waiting) stream.write(piece);
+      next.waiting = [];
+    }
     if (next.ended) this.finish(next);
   }
 
-  private open(): InflateRaw {
-    if (this.stream !== null) return this.stream;
-    const stream = createInflateRaw({ windowBits: zlibWindowBits(this.windowBits) });
-    stream.on('data', (piece: Buffer) => {
+  private borrow(): PooledStream<InflateRaw> {
+    if (this.entry !== null) return this.entry;
+    const entry = this.noContextTakeover
+      ? inflatePool.acquire(String(this.windowBits))
+      : ownStream(createInflateRaw({ windowBits: this.windowBits }));
+    entry.onData = (piece) => {
       if (!this.closed) this.jobs[0]?.sink.push(piece);
-    });
-    stream.on('error', (err) => {
+    };
+    entry.onError = (err) => {
       const job = this.jobs[0];
-      this.close();
+      this.closeAfterError();
       job?.sink.fail(err);
-    });
-    this.stream = stream;
-    return stream;
+    };
+    this.entry = entry;
+    return entry;
+  }
+
+  /** zlib rejected the data: the stream is spoiled, never reused. */
+  private closeAfterError(): void {
+    this.closed = true;
+    this.jobs.length = 0;
+    this.entry?.stream.close();
+    this.entry = null;
   }
 }

@@ -202,6 +202,9 @@ export class WriteSide implements Flushable, FragmentSink {
     try {
       if (this.failure !== null) throw this.failure;
       ({ after } = await append());
+    } catch (err) {
+      // Compression cut short by the connection closing: report why the connection closed.
+      throw this.failure ?? err;
     } finally {
       this.turns.release();
     }

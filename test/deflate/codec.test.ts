@@ -136,3 +136,36 @@ describe('permessage-deflate round trip', () => {
     });
   }
 });
+
+describe('zlib stream ownership', () => {
+  it('a pooled stream is reused after release, reset, and a failed one is not', async () => {
+    const { deflatePool } = await import('../../src/zlib-pool.js');
+    const a = deflatePool.acquire('15/1/8');
+    deflatePool.release('15/1/8', a, true);
+    const b = deflatePool.acquire('15/1/8');
+    expect(b).toBe(a);
+    deflatePool.release('15/1/8', b, false);
+    const c = deflatePool.acquire('15/1/8');
+    expect(c).not.toBe(a);
+    deflatePool.release('15/1/8', c, true);
+  });
+
+  it('compressors without context takeover share pooled streams and stay correct', async () => {
+    const settings = { windowBits: 15, noContextTakeover: true, level: 1, memLevel: 8 };
+    const one = new Compressor(settings);
+    const two = new Compressor(settings);
+    const text = Buffer.from('shared stream, independent messages '.repeat(20));
+    const outs = [await one.compress(text), await two.compress(text), await one.compress(text)];
+    for (const out of outs) expect(out.equals(outs[0]!)).toBe(true);
+    one.close();
+    two.close();
+  });
+
+  it('closing during a compression rejects it instead of leaving it pending', async () => {
+    const c = new Compressor({ windowBits: 15, noContextTakeover: false, level: 9, memLevel: 8 });
+    const pending = c.compress(Buffer.alloc(20 * 1024 * 1024, 'a'));
+    c.close();
+    await expect(pending).rejects.toThrow(/closed during compression/);
+    await expect(c.compress(Buffer.from('x'))).rejects.toThrow(/closed during compression/);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * A process-wide pool of zlib streams for permessage-deflate directions without context takeover.
+ * Such a stream carries nothing from one message to the next, so connections can share them: a
+ * message borrows a stream, and returns it reset. Memory then grows with the number of messages
+ * being (de)compressed at once, not with the number of connections.
+ */
+import { type DeflateRaw, type InflateRaw, createDeflateRaw, createInflateRaw } from 'node:zlib';
+
+type Stream = DeflateRaw | InflateRaw;
+
+/** A pooled stream; whoever borrows it sets `target` to receive output and errors. */
+export interface PooledStream<S extends Stream> {
+  readonly stream: S;
+  onData: ((chunk: Buffer) => void) | null;
+  onError: ((err: Error) => void) | null;
+}
+
+/** Idle streams kept per setting; more are closed when returned. */
+const MAX_IDLE = 16;
+
+class StreamPool<S extends Stream> {
+  private readonly idle = new Map<string, Array<PooledStream<S>>>();
+  private readonly create: (key: string) => S;
+
+  constructor(create: (key: string) => S) {
+    this.create = create;
+  }
+
+  acquire(key: string): PooledStream<S> {
+    const reused = this.idle.get(key)?.pop();
+    if (reused !== undefined) return reused;
+    const entry: PooledStream<S> = { stream: this.create(key), onData: null, onError: null };
+    entry.stream.on('data', (chunk: Buffer) => entry.onData?.(chunk));
+    entry.stream.on('error', (err: Error) => entry.onError?.(err));
+    return entry;
+  }
+
+  /** Takes a stream back, reset. A stream that failed is not reused. */
+  release(key: string, entry: PooledStream<S>, healthy: boolean): void {
+    entry.onData = null;
+    entry.onError = null;
+    if (!healthy) {
+      entry.stream.close();
+      return;
+    }
+    entry.stream.reset();
+    let list = this.idle.get(key);
+    if (list === undefined) this.idle.set(key, (list = []));
+    if (list.length < MAX_IDLE) list.push(entry);
+    else entry.stream.close();
+  }
+}
+
+/** Key: `windowBits/level/memLevel`. */
+export const deflatePool = new StreamPool<DeflateRaw>((key) => {
+  const [windowBits, level, memLevel] = key.split('/').map(Number);
+  return createDeflateRaw({ windowBits: windowBits!, level: level!, memLevel: memLevel! });
+});
+
+/** Key: `windowBits`. */
+export const inflatePool = new StreamPool<InflateRaw>((key) => createInflateRaw({ windowBits: Number(key) }));
