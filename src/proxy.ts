@@ -31,7 +31,7 @@ export function resolveProxy(option: ProxyOption | undefined, target: URL): URL 
 
 /**
  * A {@link ProxyResolver} that reads the environment at each dial: `https_proxy`/`HTTPS_PROXY`
- * for `wss:` URLs, `http_proxy`/`HTTP_PROXY` for `ws:` URLs (lowercase first), and
+ * for `wss:` URLs, `http_proxy`/`HTTP_PROXY` for `ws:` URLs (the first one set and not blank), and
  * `no_proxy`/`NO_PROXY` for exceptions. A value without a scheme (`proxy:3128`) means `http://`.
  *
  * @example
@@ -41,13 +41,18 @@ export function resolveProxy(option: ProxyOption | undefined, target: URL): URL 
  */
 export function proxyFromEnvironment(target: URL, env: NodeJS.ProcessEnv = process.env): string | null {
   const secure = target.protocol === 'wss:' || target.protocol === 'https:';
-  const value = secure ? (env.https_proxy ?? env.HTTPS_PROXY) : (env.http_proxy ?? env.HTTP_PROXY);
-  if (value === undefined || value.trim() === '') return null;
+  const value = secure ? firstSet(env.https_proxy, env.HTTPS_PROXY) : firstSet(env.http_proxy, env.HTTP_PROXY);
+  if (value === '') return null;
   const hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
   const port = target.port === '' ? (secure ? 443 : 80) : Number(target.port);
-  if (noProxyMatches(env.no_proxy ?? env.NO_PROXY ?? '', hostname, port)) return null;
-  const trimmed = value.trim();
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+  if (noProxyMatches(firstSet(env.no_proxy, env.NO_PROXY), hostname, port)) return null;
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+}
+
+/** The first variable that is set and not blank, trimmed; '' when none is. */
+function firstSet(...values: Array<string | undefined>): string {
+  for (const v of values) if (v !== undefined && v.trim() !== '') return v.trim();
+  return '';
 }
 
 /**
