@@ -82,7 +82,10 @@ export async function scriptedServer(respond?: Respond, options: { readHead?: bo
     };
     connections.push(conn);
     accepted.push(conn);
-    if (options.readHead === false) return;
+    if (options.readHead === false) {
+      socket.resume(); // read and drop: the peer's close is seen, nothing is ever answered
+      return;
+    }
     const parser = new RequestHeadParser();
     const onData = (chunk: Buffer): void => {
       const parsed = parser.push(chunk);
