@@ -96,7 +96,9 @@ describe('dialing through a CONNECT proxy', () => {
     vi.stubEnv('no_proxy', '');
     vi.stubEnv('HTTP_PROXY', `127.0.0.1:${proxy.port}`); // no scheme: http:// is assumed
     vi.stubEnv('NO_PROXY', 'skip.test');
-    onCleanup(() => vi.unstubAllEnvs());
+    onCleanup(() => {
+      vi.unstubAllEnvs();
+    });
     const dialer = new Dialer({ proxy: proxyFromEnvironment, lookup: loopbackLookup });
     const a = await dialer.dial(`ws://via.test:${server.port}/`);
     onCleanup(() => a.conn.closeNow());
