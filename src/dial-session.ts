@@ -140,7 +140,7 @@ export class DialSession {
     const framing = bodyFraming(head);
     let raw = Buffer.from(rest);
     const first = decodeBodyPrefix(framing, raw);
-    if (first.complete) return Promise.resolve(Buffer.from(first.body));
+    if (first.complete || socket.destroyed || socket.readableEnded) return Promise.resolve(Buffer.from(first.body));
     return new Promise((resolve, reject) => {
       const signal = this.signal;
       const settle = (): void => {

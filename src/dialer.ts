@@ -63,7 +63,7 @@ export interface DialResponse {
   status: number;
   statusText: string;
   headers: HttpHeaders;
-  /** The URL that answered, after any redirects. */
+  /** The URL that answered, after any redirects (without credentials). */
   url: string;
 }
 
@@ -130,7 +130,7 @@ export class Dialer {
           session.handOver(attempt.socket);
           const conn = new Conn({ ...this.options, ...attempt.settings, role: 'client', socket: attempt.socket, head: attempt.rest, subprotocol: attempt.subprotocol });
           const { head } = attempt;
-          return { conn, response: { status: head.status, statusText: head.reason, headers: head.headers, url: target.url.href } };
+          return { conn, response: { status: head.status, statusText: head.reason, headers: head.headers, url: withoutCredentials(target.url) } };
         }
         if (redirects >= maxRedirects) throw badHandshake(`too many redirects (more than ${maxRedirects})`, attempt.head);
         const next = redirectTarget(attempt.location, target, attempt.head);
@@ -203,6 +203,13 @@ function withUrlCredentials(headers: HeaderLines, target: DialTarget): HeaderLin
   if (credentials === undefined || hasHeader(headers, 'authorization')) return headers;
   const token = Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64');
   return [...headers, ['Authorization', `Basic ${token}`]];
+}
+
+function withoutCredentials(url: URL): string {
+  const copy = new URL(url);
+  copy.username = '';
+  copy.password = '';
+  return copy.href;
 }
 
 function redirectTarget(location: string, from: DialTarget, head: ResponseHead): DialTarget {

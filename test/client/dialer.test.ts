@@ -144,6 +144,7 @@ describe('Dialer ↔ our server', () => {
     const withCreds = url.replace('ws://', 'ws://al%20ice:p%40ss@');
     const a = await new Dialer().dial(withCreds);
     closeAfter(a.conn);
+    expect(a.response.url).toBe(`${url}/`); // credentials are not repeated in the response
     expect(requests[0]!.headers.get('authorization')).toBe(`Basic ${Buffer.from('al ice:p@ss').toString('base64')}`);
     const b = await new Dialer().dial(withCreds, { headers: { Authorization: 'Bearer t' } });
     closeAfter(b.conn);
