@@ -75,7 +75,7 @@ export interface DialResult {
 export const DEFAULT_DIAL_TIMEOUT = 30_000;
 export const DEFAULT_MAX_REDIRECTS = 10;
 
-/** §4.1 and RFC 9110 §15.4: the redirects a dial may follow (303 would turn GET into GET anyway, but is not a WebSocket redirect). */
+/** RFC 9110 §15.4: the redirects that keep the request as it is (303 asks for a different resource). */
 const REDIRECT_STATUSES = new Set([301, 302, 307, 308]);
 
 type Attempt =
