@@ -15,6 +15,13 @@ export { Upgrader, DEFAULT_HANDSHAKE_TIMEOUT, isWebSocketUpgrade, subprotocols }
 export type { HandshakeFailure, HeadersInit, HttpErrorResponse, UpgradeRequest, UpgraderOptions } from './upgrader.js';
 export { serve, WebSocketServer } from './serve.js';
 export type { ConnHandler, ServeOptions } from './serve.js';
+export { Dialer, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_REDIRECTS } from './dialer.js';
+export type { DialOptions, DialResponse, DialResult, DialerOptions } from './dialer.js';
+export { DialError, DialTimeoutError, InvalidUrlError, ProxyConnectError } from './dial-errors.js';
+export type { DialStage } from './dial-errors.js';
+export { HANDSHAKE_BODY_LIMIT } from './dial-body.js';
+export { proxyFromEnvironment } from './proxy.js';
+export type { ProxyOption, ProxyResolver } from './proxy.js';
 export { TextMessage, BinaryMessage, CloseMessage, PingMessage, PongMessage } from './message.js';
 export type { ControlMessageType, DataMessageType, Message, MessageData } from './message.js';
 export {
