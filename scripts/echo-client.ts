@@ -3,7 +3,10 @@
  * each one (echoing every message with its type until the server closes), then asks it to write
  * its reports. The handshake and every frame go through rfc6455's Dialer and Conn.
  *
- *   npx tsx scripts/echo-client.ts --url ws://127.0.0.1:9001 --agent rfc6455
+ *   npx tsx scripts/echo-client.ts --url ws://127.0.0.1:9001 --agent rfc6455 [--compression]
+ *
+ * --compression offers permessage-deflate (RFC 7692) and compresses every echoed message
+ * (threshold 0), for the 12.x/13.x cases.
  *
  * Exits 0 once the reports are updated; 1 if the fuzzingserver cannot be reached or answers
  * nonsense. A case whose connection fails is reported and the run goes on: the fuzzingserver
@@ -16,13 +19,14 @@ const { values } = parseArgs({
   options: {
     url: { type: 'string', default: 'ws://127.0.0.1:9001' },
     agent: { type: 'string', default: 'rfc6455' },
+    compression: { type: 'boolean', default: false },
   },
 });
 
 const base = values.url.replace(/\/+$/, '');
 const agent = encodeURIComponent(values.agent);
 // Cases 9.x send messages of up to 16 MiB; leave room, as the echo server does.
-const dialer = new Dialer({ readLimit: 64 * 1024 * 1024 });
+const dialer = new Dialer({ readLimit: 64 * 1024 * 1024, enableCompression: values.compression ? { threshold: 0 } : false });
 
 /** Echoes until the peer closes; protocol errors are answered by the connection itself. */
 async function echo(conn: Conn): Promise<void> {

@@ -5,6 +5,9 @@
  * parameters in the answer, and returns the settings the connection needs.
  */
 import type { ConnInit } from './conn.js';
+import type { PerMessageDeflateOptions } from './options.js';
+import { DeflateResponseError, acceptDeflateResponse, buildDeflateOffer } from './protocol/deflate-negotiation.js';
+import { BadHandshakeError } from './protocol/errors.js';
 import type { ExtensionOffer } from './protocol/header-tokens.js';
 import type { ResponseHead } from './protocol/http-head.js';
 
@@ -23,9 +26,27 @@ export interface ExtensionNegotiation {
 }
 
 /**
- * Today the dialer offers no extension. `validateUpgradeResponse` has already refused any
- * extension the server accepted without an offer (§9.1), so there is nothing left to check.
+ * The offers for this dial: permessage-deflate (RFC 7692) when `deflate` is set, nothing otherwise.
+ * `validateUpgradeResponse` has already refused any extension accepted without an offer (§9.1).
  */
-export function negotiateExtensions(): ExtensionNegotiation {
-  return { offers: [], accept: () => ({}) };
+export function negotiateExtensions(deflate: PerMessageDeflateOptions | null): ExtensionNegotiation {
+  if (deflate === null) return { offers: [], accept: () => ({}) };
+  return {
+    offers: [buildDeflateOffer(deflate)],
+    accept(accepted, head) {
+      if (accepted.length === 0) return {}; // declined: the connection goes on uncompressed
+      // RFC 7692 §5.1: the server accepts at most one offer; a second element is an error.
+      if (accepted.length > 1) throw refused('permessage-deflate accepted more than once', head);
+      try {
+        return { deflate: { params: acceptDeflateResponse(accepted[0]!, deflate), options: deflate } };
+      } catch (err) {
+        if (err instanceof DeflateResponseError) throw refused(err.message, head);
+        throw err;
+      }
+    },
+  };
+}
+
+function refused(message: string, head: ResponseHead): BadHandshakeError {
+  return new BadHandshakeError(`websocket: bad handshake: ${message}`, head.status, head.headers);
 }

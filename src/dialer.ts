@@ -6,7 +6,9 @@
 import { type LookupFunction, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { Conn, type ConnLimits } from './conn.js';
+import { Conn } from './conn.js';
+import { type ConnLimits, type PerMessageDeflateOptions, deflateOptionsOf } from './options.js';
+import { checkDeflateOptions } from './protocol/deflate-negotiation.js';
 import { InvalidUrlError } from './dial-errors.js';
 import { type NegotiatedSettings, negotiateExtensions } from './dial-extensions.js';
 import { type HeaderLines, dialerHeaders, hasHeader, mergeHeaderLines, withoutHostBoundHeaders } from './dial-headers.js';
@@ -49,6 +51,12 @@ export interface DialerOptions extends ConnLimits, HeadLimits {
   maxRedirects?: number;
   /** A DNS lookup to use instead of `dns.lookup` (as `net.connect`'s option). */
   lookup?: LookupFunction;
+  /**
+   * Offer permessage-deflate (RFC 7692): `true` for the defaults, or the parameters, level,
+   * threshold and zlib memory settings. Off by default. A server may decline; an invalid answer
+   * fails the dial with `BadHandshakeError`.
+   */
+  enableCompression?: boolean | PerMessageDeflateOptions;
 }
 
 export interface DialOptions {
@@ -97,6 +105,7 @@ type Attempt =
 export class Dialer {
   readonly options: Readonly<DialerOptions>;
   private readonly headerLines: HeaderLines;
+  private readonly deflate: PerMessageDeflateOptions | null;
 
   /** Throws `InvalidHeaderError` or `RangeError` on options that could never work. */
   constructor(options: DialerOptions = {}) {
@@ -106,6 +115,8 @@ export class Dialer {
     const redirects = options.maxRedirects;
     if (redirects !== undefined && !(Number.isInteger(redirects) && redirects >= 0)) throw new RangeError('maxRedirects must be an integer, 0 or more');
     this.headerLines = dialerHeaders(options.headers, options.origin);
+    this.deflate = deflateOptionsOf(options.enableCompression);
+    if (this.deflate !== null) checkDeflateOptions(this.deflate);
     // Fail now on subprotocols that are not tokens, rather than at every dial.
     buildUpgradeRequest({ target: '/', host: 'example', key: generateKey(), subprotocols: options.subprotocols ?? [] });
   }
@@ -155,7 +166,7 @@ export class Dialer {
 
     const key = generateKey();
     const subprotocols = options.subprotocols ?? [];
-    const extensions = negotiateExtensions();
+    const extensions = negotiateExtensions(this.deflate);
     const request = buildUpgradeRequest({
       target: target.target,
       host: target.host,

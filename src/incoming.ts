@@ -17,6 +17,8 @@ export class IncomingMessage {
   readonly type: DataMessageType;
   /** Bytes received and not yet handed to the application. */
   bufferedBytes = 0;
+  /** The last frame has arrived (a compressed message may still be inflating). */
+  ended = false;
   /** The last piece has arrived (and, for compressed messages, been inflated). */
   complete = false;
   /** A later read moved on: further pieces are dropped as they arrive. */

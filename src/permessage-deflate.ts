@@ -185,6 +185,8 @@ export class Decompressor {
   private entry: PooledStream<InflateRaw> | null = null;
   private readonly jobs: InflateJob[] = [];
   private closed = false;
+  /** Free zlib once the last queued message is inflated. */
+  private closing = false;
 
   constructor(windowBits: number, noContextTakeover: boolean) {
     this.windowBits = zlibWindowBits(windowBits);
@@ -211,6 +213,18 @@ export class Decompressor {
     if (this.closed) return;
     job.ended = true;
     if (this.jobs[0] === job) this.finish(job);
+  }
+
+  /**
+   * Finishes the messages that arrived whole, drops the rest, then frees zlib: the connection is
+   * gone, but what it received is still delivered.
+   */
+  closeWhenDone(): void {
+    const keep = this.jobs.filter((job) => job.ended);
+    if (keep.length === 0) return this.close();
+    this.jobs.length = 0;
+    this.jobs.push(...keep);
+    this.closing = true;
   }
 
   /** Frees zlib; pending messages are dropped. */
@@ -248,6 +262,7 @@ export class Decompressor {
 
   private startNext(): void {
     const next = this.jobs[0];
+    if (next === undefined && this.closing) return this.close();
     if (next === undefined || this.closed) return;
     if (next.waiting.length > 0) {
       const stream = this.borrow().stream;

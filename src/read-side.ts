@@ -54,6 +54,8 @@ export class ReadSide implements PieceSource {
   private buffered = 0;
   private paused = false;
   private finished = false;
+  /** zlib failed or was freed: compressed messages still queued will never complete. */
+  private inflationDead = false;
   /** What reads throw once the queue is empty: the peer closed, or the connection failed. */
   private error: Error | null = null;
   private deadline: number | null = null;
@@ -195,8 +197,9 @@ export class ReadSide implements PieceSource {
     while (this.waiters.length > 0) {
       const waiter = this.waiters[0]!;
       const head = this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
-      if (head !== null && !head.complete && this.error !== null) {
-        // The connection ended in the middle of this message: it will never be complete.
+      if (head !== null && !head.complete && this.error !== null && !(head.ended && !this.inflationDead)) {
+        // The connection ended in the middle of this message: it will never be complete. (One
+        // that arrived whole and is still inflating will be: it is waited for.)
         this.queueHead++;
         this.buffered -= head.abandon();
         continue;
@@ -322,11 +325,13 @@ export class ReadSide implements PieceSource {
   }
 
   onMessageEnd(): void {
+    const message = this.receiving!;
+    message.ended = true;
     if (this.receivingJob !== null) {
       this.decompressor!.end(this.receivingJob);
       this.receivingJob = null;
     } else {
-      this.receiving!.complete = true;
+      message.complete = true;
     }
     this.receiving = null;
   }
@@ -345,7 +350,7 @@ export class ReadSide implements PieceSource {
     };
     return {
       push: (piece) => {
-        if (this.error !== null) return;
+        if (this.inflationDead) return;
         inflated += piece.length;
         if (inflated > this.host.core.maxMessageSize) {
           return this.failLocally(CloseMessageTooBig, `message inflates past the read limit of ${this.host.core.maxMessageSize} bytes`);
@@ -359,7 +364,7 @@ export class ReadSide implements PieceSource {
       },
       done: () => {
         releaseCompressed();
-        if (this.error !== null) return;
+        if (this.inflationDead) return;
         if (utf8 !== null && !utf8.isComplete()) return this.failLocally(CloseInvalidFramePayloadData, 'text message ends inside a UTF-8 sequence');
         message.complete = true;
         this.service();
@@ -373,16 +378,20 @@ export class ReadSide implements PieceSource {
 
   private failLocally(code: number, reason: string): void {
     this.setError(this.host.core.fail(code, reason));
+    this.inflationDead = true;
     this.decompressor?.close();
     this.host.afterLocalFailure();
     this.service();
   }
 
-  /** The socket is gone: frees zlib, settles every waiter with the terminal error. */
+  /**
+   * The socket is gone: settles every waiter with the terminal error, once messages that arrived
+   * whole have finished inflating (nothing received is lost); then zlib is freed.
+   */
   finish(err: Error): void {
     this.setError(err);
     this.finished = true;
-    this.decompressor?.close();
+    this.decompressor?.closeWhenDone();
     this.service();
     this.clearTimer();
   }

@@ -3,8 +3,8 @@
  */
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw-client.js';
-import { echo, onCleanup, rawServer } from '../helpers/servers.js';
+import { RawClient, clientFrame } from '../helpers/raw-client.js';
+import { deferred, echo, onCleanup, rawServer } from '../helpers/servers.js';
 
 const SYNC = { finishFlush: constants.Z_SYNC_FLUSH };
 /** A message compressed as RFC 7692 §7.2.1 says: deflate, sync flush, drop the last 4 bytes. */
@@ -61,6 +61,34 @@ describe('permessage-deflate on the wire', () => {
     expect(frame).toMatchObject({ opcode: 2, rsv1: true });
     expect(frame.payload).toEqual(Buffer.from([0x00]));
     expect(inflate(frame.payload).length).toBe(0);
+  });
+
+  it('delivers a compressed message that arrives together with the close frame, before the CloseError', async () => {
+    const got = deferred<unknown[]>();
+    const server = await rawServer(
+      async (conn) => {
+        const seen: unknown[] = [];
+        try {
+          for (;;) seen.push((await conn.readMessage()).data.toString());
+        } catch (err) {
+          seen.push(err);
+        }
+        got.resolve(seen);
+      },
+      { enableCompression: { threshold: 0 } },
+    );
+    const client = await RawClient.open(server.port, '/', ['Sec-WebSocket-Extensions: permessage-deflate']);
+    onCleanup(() => client.destroy());
+    const text = 'still inflating when the close arrives '.repeat(3000);
+    client.write(
+      Buffer.concat([
+        clientFrame({ opcode: 1, rsv1: true, payload: compress(Buffer.from(text)) }),
+        clientFrame({ opcode: 8, payload: Buffer.from([0x03, 0xe8]) }),
+      ]),
+    );
+    const seen = await got.promise;
+    expect(seen[0]).toBe(text);
+    expect(seen[1]).toMatchObject({ name: 'CloseError', code: 1000 });
   });
 
   it('fails RSV1 on a continuation frame with 1002', async () => {

@@ -11,6 +11,8 @@ import { onCleanup } from '../helpers/servers.js';
 interface CaseRun {
   path: string;
   echoed: Message[];
+  /** Whether permessage-deflate was negotiated for the case. */
+  compressed: boolean;
 }
 
 /** What a fuzzingserver case sends: a few messages of both types, then a close. */
@@ -26,13 +28,14 @@ function caseMessages(n: number): Message[] {
 async function fakeFuzzingServer(cases: number): Promise<{ url: string; runs: CaseRun[]; reports: string[] }> {
   const runs: CaseRun[] = [];
   const reports: string[] = [];
-  const server = await serve({ port: 0, onError: () => {} }, async (conn: Conn, request) => {
+  const upgrader = { enableCompression: { threshold: 0 } };
+  const server = await serve({ port: 0, upgrader, onError: () => {} }, async (conn: Conn, request) => {
     const url = new URL(request.url, 'ws://fuzzer');
     if (url.pathname === '/getCaseCount') {
       await conn.writeMessage(TextMessage, String(cases));
       await conn.close();
     } else if (url.pathname === '/runCase') {
-      const run: CaseRun = { path: request.url, echoed: [] };
+      const run: CaseRun = { path: request.url, echoed: [], compressed: conn.compression !== null };
       runs.push(run);
       const messages = caseMessages(Number(url.searchParams.get('case')));
       for (const m of messages) await conn.writeMessage(m.type, m.data);
@@ -74,6 +77,16 @@ describe('scripts/echo-client.ts', () => {
     for (const [i, run] of fuzzer.runs.entries()) expect(run.echoed).toEqual(caseMessages(i + 1));
     expect(fuzzer.reports).toEqual(['/updateReports?agent=rfc6455%20test']);
     expect(result.stdout).toContain('3 cases');
+    expect(fuzzer.runs.every((r) => !r.compressed)).toBe(true);
+  }, 30_000);
+
+  it('offers permessage-deflate with --compression', async () => {
+    const fuzzer = await fakeFuzzingServer(2);
+    const result = await runClient(['--url', fuzzer.url, '--agent', 'z', '--compression']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(fuzzer.runs.map((r) => r.compressed)).toEqual([true, true]);
+    for (const [i, run] of fuzzer.runs.entries()) expect(run.echoed).toEqual(caseMessages(i + 1));
   }, 30_000);
 
   it('exits 1 when the fuzzingserver gives no case count', async () => {

@@ -36,3 +36,20 @@ describe('scripts/echo-server.ts', () => {
     expect(await exit).toBe(0);
   }, 30_000);
 });
+
+describe('scripts/echo-server.ts --compression', () => {
+  it('negotiates permessage-deflate and echoes compressed', async () => {
+    const port = await freePort();
+    await startScript('scripts/echo-server.ts', ['--port', String(port), '--compression']);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: { threshold: 0 } });
+    await new Promise((r, j) => {
+      ws.once('open', r);
+      ws.once('error', j);
+    });
+    expect(ws.extensions).toMatch(/^permessage-deflate/);
+    const echoed = new Promise<string>((r) => ws.once('message', (d: Buffer) => r(d.toString())));
+    ws.send('squeeze '.repeat(100));
+    expect(await echoed).toBe('squeeze '.repeat(100));
+    ws.close();
+  }, 30_000);
+});
