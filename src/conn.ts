@@ -600,7 +600,8 @@ export class Conn implements AsyncIterable<Message> {
   }
 
   private keepaliveTick(): void {
-    if (this.closing || this.socketClosed || this.pongTimer !== null) return;
+    // core.closeSent: the pong timer may have just given up (same tick when pongTimeout equals pingInterval).
+    if (this.closing || this.socketClosed || this.pongTimer !== null || this.core.closeSent) return;
     const sentAt = Date.now();
     this.core.ping(Buffer.from('keepalive'));
     this.writer.afterControl().catch(() => {});
