@@ -53,6 +53,11 @@ function showUsers(names) {
   }));
 }
 
+/** The message box works only while connected. */
+function setCanSay(enabled) {
+  for (const control of sayForm.elements) control.disabled = !enabled;
+}
+
 function currentUsers() {
   return [...users.children].map((li) => li.textContent);
 }
@@ -96,6 +101,7 @@ joinForm.addEventListener('submit', (event) => {
     ws.send(JSON.stringify({ type: 'join', name }));
     joinForm.hidden = true;
     $('room').hidden = false;
+    setCanSay(true);
     $('text').focus();
   };
   ws.onmessage = onMessage;
@@ -103,6 +109,7 @@ joinForm.addEventListener('submit', (event) => {
     setStatus('closed', `disconnected (${event.code}${event.reason ? `: ${event.reason}` : ''})`);
     notice('Disconnected.');
     showUsers([]);
+    setCanSay(false);
     joinForm.hidden = false;
   };
 });

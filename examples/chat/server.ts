@@ -73,6 +73,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     const entry = files.get(path);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
+    } else if (path === '/favicon.ico') {
+      res.writeHead(204).end(); // browsers ask for one; there is none, and that is not an error
     } else if (entry === undefined) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
     } else {
