@@ -1,0 +1,127 @@
+/**
+ * What users get from npm: `npm pack` (which builds through `prepack`) holds only dist (with
+ * type declarations), README.md, LICENSE and package.json; the tarball installs into a fresh
+ * project, works there from an ESM script (a real round trip), and type-checks with the types
+ * it ships, which catch a wrong call.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+
+interface PackResult {
+  filename: string;
+  files: Array<{ path: string }>;
+}
+
+describe('the npm package', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rfc6455-pack-'));
+  const project = join(dir, 'consumer');
+  let packed: PackResult;
+
+  beforeAll(async () => {
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+    packed = (JSON.parse(stdout.slice(stdout.indexOf('['))) as PackResult[])[0]!;
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    // Offline: the package has no dependencies, so nothing is fetched.
+    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed.filename)], { cwd: project });
+  }, 120_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds dist with .js and .d.ts, README.md, LICENSE and package.json, and nothing else', () => {
+    const paths = packed.files.map((f) => f.path);
+    expect(paths.filter((p) => !p.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
+    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/conn.d.ts']) {
+      expect(paths).toContain(entry);
+    }
+    expect(paths.filter((p) => /(^|\/)(src|test|scripts|examples|docs|node_modules)\//.test(p))).toEqual([]);
+    expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('imports from an ESM script and works: serve, dial, echo, close', async () => {
+    writeFileSync(
+      join(project, 'check.mjs'),
+      `import { Dialer, TextMessage, Upgrader, serve } from 'rfc6455';
+import { FrameParser, computeAccept } from 'rfc6455/protocol';
+const server = await serve({ port: 0 }, async (conn) => {
+  for await (const { type, data } of conn) await conn.writeMessage(type, data);
+});
+const { conn } = await new Dialer().dial(server.url);
+await conn.writeMessage(TextMessage, 'from the packed package');
+const { data } = await conn.readMessage();
+await conn.close();
+await server.close();
+console.log(JSON.stringify({
+  echoed: data.toString(),
+  upgrader: typeof Upgrader,
+  parser: typeof FrameParser,
+  accept: computeAccept('dGhlIHNhbXBsZSBub25jZQ=='),
+}));
+`,
+    );
+    const { stdout } = await run(process.execPath, ['check.mjs'], { cwd: project });
+    expect(JSON.parse(stdout)).toEqual({
+      echoed: 'from the packed package',
+      upgrader: 'function',
+      parser: 'function',
+      accept: 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=', // RFC 6455 §1.3
+    });
+  }, 60_000);
+
+  it('type-checks against its declarations, and they catch a wrong call', async () => {
+    const tsconfig = (file: string) => ({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        skipLibCheck: false, // the shipped .d.ts files are checked too
+        types: ['node'],
+        typeRoots: [join(root, 'node_modules', '@types')],
+      },
+      files: [file],
+    });
+    writeFileSync(
+      join(project, 'good.ts'),
+      `import { type Conn, type DialResult, Dialer, TextMessage, Upgrader, CloseNormalClosure } from 'rfc6455';
+import { type FrameHeader, decodeFrameHeader, encodeFrame } from 'rfc6455/protocol';
+export async function hello(url: string): Promise<string> {
+  const result: DialResult = await new Dialer({ enableCompression: true }).dial(url);
+  const conn: Conn = result.conn;
+  await conn.writeMessage(TextMessage, 'hi');
+  const { data } = await conn.readMessage();
+  await conn.close(CloseNormalClosure);
+  return data.toString('utf8');
+}
+export const upgrader = new Upgrader({ subprotocols: ['chat'], readLimit: 1024 });
+export const header: FrameHeader | null = decodeFrameHeader(encodeFrame({ opcode: 1 }), 0, 2);
+`,
+    );
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig('good.ts')));
+    await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project });
+
+    writeFileSync(
+      join(project, 'bad.ts'),
+      `import { Dialer } from 'rfc6455';
+const { conn } = await new Dialer().dial('ws://localhost/');
+await conn.writeMessage('text', 'a string is not a message type');
+`,
+    );
+    writeFileSync(join(project, 'tsconfig.bad.json'), JSON.stringify(tsconfig('bad.ts')));
+    const failed = await run(process.execPath, [tsc, '-p', 'tsconfig.bad.json'], { cwd: project }).then(
+      () => null,
+      (err: { stdout: string }) => err.stdout,
+    );
+    expect(failed).toMatch(/bad\.ts\(3,\d+\): error TS2345: Argument of type '"text"' is not assignable/);
+  }, 60_000);
+});
