@@ -45,6 +45,7 @@ export { CONN_DEFAULTS } from './options.js';
 
 /** @internal How the server or client hands a socket to a new connection. */
 export interface ConnInit extends ConnLimits {
+  /** Which side of the connection this is: `'server'` or `'client'`. */
   role: Role;
   socket: Duplex;
   /** Bytes read past the handshake: the first WebSocket bytes. */
@@ -56,6 +57,7 @@ export interface ConnInit extends ConnLimits {
   deflate?: NegotiatedDeflate | null;
 }
 
+/** Options for `Conn.writeControl`: a deadline, and (from {@link WriteOptions}) a signal. */
 export interface ControlOptions extends WriteOptions {
   /** Fail with `DeadlineExceededError` if the frame cannot be handed to the socket by then. */
   deadline?: Date | number;
@@ -65,14 +67,19 @@ export interface ControlOptions extends WriteOptions {
 export interface CloseInfo {
   /** The code of the peer's close frame; 1005 if it had none, 1006 if none came. */
   code: number;
+  /** The reason of the peer's close frame ('' when it gave none). */
   reason: string;
   /** Both close frames were exchanged before TCP closed. */
   wasClean: boolean;
 }
 
+/** One end of the TCP connection, as `Conn.localAddress` and `Conn.remoteAddress` give it. */
 export interface SocketAddress {
+  /** The IP address, e.g. `127.0.0.1` or `::1`. */
   address: string;
+  /** The TCP port. */
   port: number;
+  /** `'IPv4'` or `'IPv6'`. */
   family: string;
 }
 
@@ -98,6 +105,10 @@ const EMPTY = Buffer.alloc(0);
  * ```
  */
 export class Conn implements AsyncIterable<Message> {
+  /**
+   * Which side of the connection this is: `'server'` (from `Upgrader` or `serve()`) or `'client'`
+   * (from `Dialer`).
+   */
   readonly role: Role;
   /** The negotiated subprotocol, or '' when none. */
   readonly subprotocol: string;
@@ -445,10 +456,18 @@ export class Conn implements AsyncIterable<Message> {
     return this.socket;
   }
 
+  /**
+   *  undefined {|This end of the TCP connection (gorilla's `LocalAddr`); undefined when the socket has
+   * no address (closed, or not TCP).
+   */
   get localAddress(): SocketAddress | undefined {
     return addressOf(this.socket, 'local');
   }
 
+  /**
+   *  undefined {|The peer's end of the TCP connection (gorilla's `RemoteAddr`). Behind a proxy, the
+   * proxy's address.
+   */
   get remoteAddress(): SocketAddress | undefined {
     return addressOf(this.socket, 'remote');
   }

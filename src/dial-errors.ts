@@ -12,6 +12,7 @@ export type DialStage = 'tcp' | 'proxy' | 'tls' | 'handshake';
 
 /** A URL given to `dial()`, found in a redirect, or given as a proxy, cannot be used. */
 export class InvalidUrlError extends WebSocketError {
+  /** Always `'InvalidUrlError'`. */
   override name = 'InvalidUrlError';
 }
 
@@ -21,8 +22,11 @@ export class InvalidUrlError extends WebSocketError {
  * (`ECONNREFUSED`, `ENOTFOUND`, `DEPTH_ZERO_SELF_SIGNED_CERT`, ...), when it has one.
  */
 export class DialError extends WebSocketError {
+  /** Always `'DialError'` (subclasses have their own). */
   override name = 'DialError';
+  /** The stage that failed: `'tcp'`, `'proxy'`, `'tls'` or `'handshake'`. */
   readonly stage: DialStage;
+  /**  undefined;|The Node error code of the cause (`ECONNREFUSED`, `ENOTFOUND`, ...), when it has one. */
   readonly code: string | undefined;
 
   constructor(stage: DialStage, message: string, cause?: unknown) {
@@ -35,6 +39,7 @@ export class DialError extends WebSocketError {
 
 /** The dial did not complete within `handshakeTimeout`; `stage` says where it was. */
 export class DialTimeoutError extends DialError {
+  /** Always `'DialTimeoutError'`. */
   override name = 'DialTimeoutError';
 
   constructor(stage: DialStage, timeout: number) {
@@ -44,8 +49,11 @@ export class DialTimeoutError extends DialError {
 
 /** The HTTP proxy answered the CONNECT request with something other than 2xx (407: credentials). */
 export class ProxyConnectError extends DialError {
+  /** Always `'ProxyConnectError'`. */
   override name = 'ProxyConnectError';
+  /** The proxy's HTTP status (407: it wants credentials), or 0 when it sent no valid response. */
   readonly status: number;
+  /** The proxy's response headers (`Proxy-Authenticate`, ...). */
   readonly headers: HttpHeaders;
 
   constructor(message: string, status = 0, headers: HttpHeaders = new HttpHeaders()) {

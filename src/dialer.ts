@@ -22,6 +22,10 @@ import { generateKey } from './protocol/handshake.js';
 import type { HeadersInit, HttpHeaders } from './protocol/headers.js';
 import type { HeadLimits, ResponseHead } from './protocol/http-head.js';
 
+/**
+ * How a `Dialer` connects: timeouts, subprotocols, headers, TLS, proxy, redirects, compression, and
+ * the connection limits ({@link ConnLimits}) and response-head limits ({@link HeadLimits}).
+ */
 export interface DialerOptions extends ConnLimits, HeadLimits {
   /**
    * Most milliseconds for the whole dial: DNS, TCP, proxy, TLS, the handshake and any redirects.
@@ -59,6 +63,7 @@ export interface DialerOptions extends ConnLimits, HeadLimits {
   enableCompression?: boolean | PerMessageDeflateOptions;
 }
 
+/** Options for one `Dialer.dial()` call. */
 export interface DialOptions {
   /** Headers for this dial; they replace the dialer's headers of the same name. */
   headers?: HeadersInit;
@@ -68,19 +73,27 @@ export interface DialOptions {
 
 /** The server's answer to the upgrade request (gorilla returns the `*http.Response`). */
 export interface DialResponse {
+  /** The HTTP status: 101 for an accepted upgrade. */
   status: number;
+  /** The reason phrase, e.g. `Switching Protocols`. */
   statusText: string;
+  /** The response headers (`Set-Cookie`, `Sec-WebSocket-Protocol`, ...). */
   headers: HttpHeaders;
   /** The URL that answered, after any redirects (without credentials). */
   url: string;
 }
 
+/** What a successful `Dialer.dial()` resolves with. */
 export interface DialResult {
+  /** The open connection (client side: its frames are masked). */
   conn: Conn;
+  /** The server's 101 response. */
   response: DialResponse;
 }
 
+/** The default `handshakeTimeout` of a `Dialer`: 30 s for the whole dial. */
 export const DEFAULT_DIAL_TIMEOUT = 30_000;
+/** The default `maxRedirects` of a `Dialer` (redirects are followed only with `followRedirects`). */
 export const DEFAULT_MAX_REDIRECTS = 10;
 
 /** RFC 9110 §15.4: the redirects that keep the request as it is (303 asks for a different resource). */
@@ -103,6 +116,7 @@ type Attempt =
  * ```
  */
 export class Dialer {
+  /** The options this dialer was made with (a copy). */
   readonly options: Readonly<DialerOptions>;
   private readonly headerLines: HeaderLines;
   private readonly deflate: PerMessageDeflateOptions | null;

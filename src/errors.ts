@@ -6,6 +6,7 @@ import { CloseError, WebSocketError } from './protocol/errors.js';
 
 /** A read or write did not complete before the deadline set with `setReadDeadline` / `setWriteDeadline`. */
 export class DeadlineExceededError extends WebSocketError {
+  /** Always `'DeadlineExceededError'`. */
   override name = 'DeadlineExceededError';
   constructor(what: 'read' | 'write' | 'control') {
     super(`websocket: ${what} deadline exceeded`);
@@ -17,6 +18,7 @@ export class DeadlineExceededError extends WebSocketError {
  * It is a close error with code 1006, since the connection ended without a close handshake.
  */
 export class KeepaliveTimeoutError extends CloseError {
+  /** Always `'KeepaliveTimeoutError'`. */
   override name = 'KeepaliveTimeoutError';
   constructor() {
     super(CloseAbnormalClosure, 'keepalive timeout: no answer to ping');
@@ -25,6 +27,7 @@ export class KeepaliveTimeoutError extends CloseError {
 
 /** A message reader was abandoned because a later read moved on to the next message. */
 export class ReaderSupersededError extends WebSocketError {
+  /** Always `'ReaderSupersededError'`. */
   override name = 'ReaderSupersededError';
   constructor() {
     super('websocket: message reader superseded by a later read');

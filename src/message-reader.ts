@@ -11,12 +11,23 @@ export interface PieceSource {
   nextPiece(message: IncomingMessage, signal: AbortSignal | undefined): Promise<Buffer | null>;
 }
 
+/** Options for the read methods of `Conn` and `MessageReader`. */
 export interface ReadOptions {
   /** Gives up waiting when aborted; the rejection is the signal's reason. Nothing is lost. */
   signal?: AbortSignal;
 }
 
+/**
+ * One message, read piece by piece, from `Conn.nextReader()`.
+ *
+ * @example
+ * ```ts
+ * const reader = await conn.nextReader();
+ * for await (const piece of reader) hash.update(piece); // never holds the whole message
+ * ```
+ */
 export class MessageReader implements AsyncIterable<Buffer> {
+  /** `TextMessage` or `BinaryMessage`. */
   readonly type: DataMessageType;
   private readonly message: IncomingMessage;
   private readonly source: PieceSource;
@@ -45,6 +56,7 @@ export class MessageReader implements AsyncIterable<Buffer> {
     return (await this.buffer(options)).toString('utf8');
   }
 
+  /** Iterates over the remaining pieces of the payload: `for await (const piece of reader)`. */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     return {
       next: async (): Promise<IteratorResult<Buffer>> => {

@@ -12,7 +12,18 @@ export interface FragmentSink {
   releaseWriter(): void;
 }
 
+/**
+ * One message, written piece by piece, from `Conn.nextWriter()`. Each `write` sends a fragment; `close` ends the message.
+ *
+ * @example
+ * ```ts
+ * const writer = await conn.nextWriter(BinaryMessage);
+ * for await (const chunk of createReadStream('big.bin')) await writer.write(chunk);
+ * await writer.close();
+ * ```
+ */
 export class MessageWriter {
+  /** `TextMessage` or `BinaryMessage`. */
   readonly type: DataMessageType;
   private readonly sink: FragmentSink;
   private started = false;

@@ -14,12 +14,19 @@ export const PingMessage = Opcode.Ping;
 /** A pong control frame; use with `writeControl`. */
 export const PongMessage = Opcode.Pong;
 
+/**  typeof BinaryMessage;|The types of data messages: `TextMessage` (1) or `BinaryMessage` (2). */
 export type DataMessageType = typeof TextMessage | typeof BinaryMessage;
+/**
+ *  typeof PingMessage | typeof PongMessage;|The types of control frames for `Conn.writeControl`:
+ * `CloseMessage` (8), `PingMessage` (9) or `PongMessage` (10).
+ */
 export type ControlMessageType = typeof CloseMessage | typeof PingMessage | typeof PongMessage;
 
 /** A message as read: its type and its whole payload (for text, valid UTF-8 bytes). */
 export interface Message {
+  /** `TextMessage` or `BinaryMessage`. */
   type: DataMessageType;
+  /** The whole payload (inflated, when it was compressed). */
   data: Buffer;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { DeflateNegotiationOptions, DeflateParams } from './protocol/deflate-negotiation.js';
 
+/** Limits and timings of a connection. Every field is optional; {@link CONN_DEFAULTS} has the defaults. */
 export interface ConnLimits {
   /** Largest message accepted, in bytes (after inflation too); larger ones fail the connection with 1009. Default 16 MiB. */
   readLimit?: number;
@@ -31,13 +32,21 @@ export interface ConnLimits {
   pongTimeout?: number;
 }
 
+/** The default of each {@link ConnLimits} field. */
 export const CONN_DEFAULTS = {
+  /** 16 MiB. */
   readLimit: 16 * 1024 * 1024,
+  /** 131,072 frames. */
   maxFragments: 128 * 1024,
+  /** 1 MiB. */
   readBufferSize: 1024 * 1024,
+  /** 16 KiB. */
   writeBufferSize: 16 * 1024,
+  /** 64 KiB. */
   writeHighWaterMark: 64 * 1024,
+  /** 5 s. */
   closeTimeout: 5000,
+  /** Keepalive off. */
   pingInterval: 0,
 } as const;
 
@@ -57,7 +66,18 @@ export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
   threshold?: number;
 }
 
-export const DEFLATE_DEFAULTS = { level: 1, memLevel: 8, threshold: 1024 } as const;
+/**
+ * The defaults of {@link PerMessageDeflateOptions}: zlib level 1 (fast), memLevel 8, and messages
+ * under 1024 bytes sent uncompressed.
+ */
+export const DEFLATE_DEFAULTS = {
+  /** zlib level 1: fast, as gorilla. */
+  level: 1,
+  /** zlib memLevel 8: 128 KiB of hash tables. */
+  memLevel: 8,
+  /** Messages under 1024 bytes are sent uncompressed. */
+  threshold: 1024,
+} as const;
 
 /** The options object behind `enableCompression`, or null when compression is off. */
 export function deflateOptionsOf(enable: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions | null {

@@ -19,7 +19,17 @@ export interface PreparedCompression {
   shareable: boolean;
 }
 
+/**
+ * A message framed once, to send to many connections with `Conn.writePreparedMessage`.
+ *
+ * @example
+ * ```ts
+ * const prepared = new PreparedMessage(TextMessage, JSON.stringify(update));
+ * for (const conn of subscribers) void conn.writePreparedMessage(prepared).catch(() => conn.closeNow());
+ * ```
+ */
 export class PreparedMessage {
+  /** `TextMessage` or `BinaryMessage`. */
   readonly type: DataMessageType;
   /** The payload, copied: changing the caller's buffer afterwards changes nothing. */
   readonly data: Buffer;

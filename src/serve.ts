@@ -9,6 +9,7 @@ import { HandshakeError } from './protocol/errors.js';
 import { type UpgradeRequest, Upgrader, type UpgraderOptions, endGracefully } from './upgrader.js';
 import { buildErrorResponse } from './protocol/server-handshake.js';
 
+/** Options for {@link serve}. */
 export interface ServeOptions {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;
@@ -27,13 +28,19 @@ export interface ServeOptions {
   signal?: AbortSignal;
 }
 
+/**
+ *  Promise<void>;|Called by {@link serve} with each new connection and the request that opened it. If
+ * it throws (or rejects), the error goes to `onError` and the connection is closed with 1011.
+ */
 export type ConnHandler = (conn: Conn, request: UpgradeRequest) => void | Promise<void>;
 
 /** A running WebSocket server from {@link serve}. */
 export class WebSocketServer {
+  /** The underlying `node:net` server. */
   readonly netServer: Server;
   /** The port actually bound. */
   readonly port: number;
+  /** The address it listens on. */
   readonly host: string;
   private readonly live = new Set<Conn>();
   private closing: Promise<void> | null = null;

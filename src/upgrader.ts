@@ -18,15 +18,19 @@ import { buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotoco
 
 /** The upgrade request, as the application sees it. */
 export interface UpgradeRequest {
+  /** `GET` (anything else is refused with 405). */
   method: string;
   /** The request target, e.g. `/chat?room=1`. */
   url: string;
+  /** Every request header, looked up case-insensitively. */
   headers: HttpHeaders;
+  /** The `Host` header. */
   host: string;
   /** The `Origin` header, if any. */
   origin: string | undefined;
   /** Subprotocols the client offered, in its order of preference. */
   subprotocols: string[];
+  /**  undefined;|The client's IP address (behind a proxy, the proxy's). */
   remoteAddress: string | undefined;
   /** The `node:http` request, when the upgrade came through `upgrade()`. */
   httpRequest?: IncomingMessage;
@@ -34,7 +38,9 @@ export interface UpgradeRequest {
 
 /** What a failed handshake looks like to the `error` option. */
 export interface HandshakeFailure {
+  /** The HTTP status answered (400, 403, 404, 405, 408, 414, 426, 431, ...). */
   status: number;
+  /** Why, in words. */
   reason: string;
   /** The request, when it was parsed far enough. */
   request: UpgradeRequest | undefined;
@@ -42,12 +48,19 @@ export interface HandshakeFailure {
 
 /** An HTTP error response to send instead of the default one. */
 export interface HttpErrorResponse {
+  /** Another status to answer with. Default: the failure's own. */
   status?: number;
+  /** Response headers to add. */
   headers?: HeadersInit;
+  /** The response body (text/plain). Default: the failure's reason. */
   body?: string;
 }
 
 
+/**
+ * How an `Upgrader` accepts connections: origin check, subprotocols, error responses, compression, the
+ * connection limits ({@link ConnLimits}) and request-head limits ({@link HeadLimits}).
+ */
 export interface UpgraderOptions extends ConnLimits, HeadLimits {
   /** How long the client has to send its whole request head (raw sockets). Default 10 s. */
   handshakeTimeout?: number;
@@ -68,6 +81,7 @@ export interface UpgraderOptions extends ConnLimits, HeadLimits {
   enableCompression?: boolean | PerMessageDeflateOptions;
 }
 
+/** The default `handshakeTimeout` of an `Upgrader`: 10 s for a raw socket's request head. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /**
@@ -83,6 +97,7 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
  * ```
  */
 export class Upgrader {
+  /** The options this upgrader was made with (a copy). */
   readonly options: Readonly<UpgraderOptions>;
   private readonly deflate: PerMessageDeflateOptions | null;
 

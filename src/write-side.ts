@@ -21,6 +21,7 @@ import { Opcode } from './protocol/frame.js';
 import { isValidUtf8 } from './protocol/utf8.js';
 import { TurnQueue } from './turn-queue.js';
 
+/** Options for the write methods of `Conn` and `MessageWriter`. */
 export interface WriteOptions {
   /** Gives up waiting for the turn or for the socket to drain; the rejection is the signal's reason. */
   signal?: AbortSignal;

@@ -7,6 +7,7 @@ import { type ExtensionOffer, formatExtensions, parseExtensions, parseTokenList,
 import { computeAccept, formatHeaderLines } from './handshake.js';
 import type { ResponseHead } from './http-head.js';
 
+/** What {@link buildUpgradeRequest} needs to write a client's upgrade request. */
 export interface UpgradeRequestInit {
   /** The request-target: path and query, e.g. `/chat?room=1`. */
   target: string;
@@ -14,8 +15,11 @@ export interface UpgradeRequestInit {
   host: string;
   /** The nonce from `generateKey()`. */
   key: string;
+  /** Subprotocols to offer (`Sec-WebSocket-Protocol`), in order of preference; each must be a token. */
   subprotocols?: readonly string[];
+  /** Extensions to offer (`Sec-WebSocket-Extensions`), such as a permessage-deflate offer. */
   extensions?: readonly ExtensionOffer[];
+  /**  undefined;|The `Origin` header; not sent when undefined. */
   origin?: string | undefined;
   /** Extra headers (cookies, authorization...). `Host` given here replaces the default. */
   headers?: Iterable<readonly [string, string]>;
@@ -63,7 +67,9 @@ export function buildUpgradeRequest(init: UpgradeRequestInit): Buffer {
   return Buffer.from(head, 'latin1');
 }
 
+/** What the client offered, for {@link validateUpgradeResponse} to check the answer against. */
 export interface ResponseExpectations {
+  /** The `Sec-WebSocket-Key` sent: the answer's `Sec-WebSocket-Accept` must be derived from it. */
   key: string;
   /** The subprotocols offered; the server may choose one of them or none. */
   subprotocols: readonly string[];
@@ -71,6 +77,7 @@ export interface ResponseExpectations {
   extensions: readonly string[];
 }
 
+/** What a valid 101 response agreed to. */
 export interface AcceptedResponse {
   /** The subprotocol the server chose, or '' for none. */
   subprotocol: string;

@@ -8,21 +8,33 @@ import { ProtocolError } from './errors.js';
 import { isValidUtf8 } from './utf8.js';
 
 // Gorilla's names, so code ported from Go reads the same (§7.4.1, IANA registry).
+/** 1000: the purpose of the connection has been fulfilled. */
 export const CloseNormalClosure = 1000;
+/** 1001: the endpoint is going away (a server shutting down, a browser leaving the page). */
 export const CloseGoingAway = 1001;
+/** 1002: the peer broke the protocol. */
 export const CloseProtocolError = 1002;
+/** 1003: a type of data the endpoint cannot accept (binary for a text-only endpoint, say). */
 export const CloseUnsupportedData = 1003;
 /** Reserved: never on the wire. Reported when a close frame had no payload. */
 export const CloseNoStatusReceived = 1005;
 /** Reserved: never on the wire. Reported when the connection ended without a close frame. */
 export const CloseAbnormalClosure = 1006;
+/** 1007: data inconsistent with the message type, such as text that is not UTF-8. */
 export const CloseInvalidFramePayloadData = 1007;
+/** 1008: a message that violates the endpoint's policy (the generic code when no other fits). */
 export const ClosePolicyViolation = 1008;
+/** 1009: a message too big to process. */
 export const CloseMessageTooBig = 1009;
+/** 1010 (client only): the server did not agree to an extension the client requires. */
 export const CloseMandatoryExtension = 1010;
+/** 1011: an unexpected condition (an error in the endpoint itself). */
 export const CloseInternalServerErr = 1011;
+/** 1012: the service is restarting (IANA registry). */
 export const CloseServiceRestart = 1012;
+/** 1013: try again later, a temporary condition such as overload (IANA registry). */
 export const CloseTryAgainLater = 1013;
+/** 1014: a gateway or proxy got an invalid response from upstream (IANA registry). */
 export const CloseBadGateway = 1014;
 /** Reserved: never on the wire. Reported when the TLS handshake failed. */
 export const CloseTLSHandshake = 1015;
@@ -67,7 +79,9 @@ export function encodeClosePayload(code: number = CloseNoStatusReceived, reason 
 
 /** What a received close frame said. An empty payload reads as code 1005 (§7.1.5). */
 export interface ClosePayload {
+  /** The close code; 1005 (`CloseNoStatusReceived`) for an empty payload. */
   code: number;
+  /** The reason, '' when none. */
   reason: string;
 }
 

@@ -25,6 +25,7 @@ import { Outbox } from './outbox.js';
 import { type FrameHandler, FrameParser } from './parser.js';
 import { Utf8Validator } from './utf8.js';
 
+/**  'server';|Which side of a connection: clients mask their frames, servers must not (§5.1). */
 export type Role = 'client' | 'server';
 
 /** Data message types, numbered as their opcodes (and as gorilla's constants). */
@@ -37,7 +38,9 @@ export const DEFAULT_MAX_FRAGMENTS = 128 * 1024;
 /** 16 KiB: frames up to this size are coalesced into shared write batches. */
 export const DEFAULT_WRITE_BUFFER_SIZE = 16 * 1024;
 
+/** Options for the state machine {@link Connection}. */
 export interface ConnectionOptions {
+  /** Which side this is: it decides masking in both directions (§5.1). */
   role: Role;
   /** Largest message accepted, in payload bytes as received; larger ones fail with 1009. */
   maxMessageSize?: number;
@@ -59,8 +62,11 @@ export interface ConnectionEvents {
   onMessageStart(opcode: DataOpcode, compressed: boolean): void;
   /** The next piece of the message payload, as received (still compressed if compressed). */
   onMessageData(data: Buffer): void;
+  /** The current data message is complete (its last frame had FIN set). */
   onMessageEnd(): void;
+  /** A ping arrived. With `autoPong` (the default) the pong is already queued. */
   onPing(payload: Buffer): void;
+  /** A pong arrived (solicited or not, §5.5.3). */
   onPong(payload: Buffer): void;
   /**
    * The peer's close frame. If, when this returns, no close frame has been sent, the connection
@@ -73,16 +79,33 @@ export interface ConnectionEvents {
 
 /** Thrown when sending is attempted after our close frame was sent (gorilla's `ErrCloseSent`). */
 export class CloseSentError extends WebSocketError {
+  /** Always `'CloseSentError'`. */
   override name = 'CloseSentError';
   constructor() {
     super('websocket: close sent');
   }
 }
 
+/**
+ * The sans-I/O WebSocket state machine: bytes from the peer in through {@link Connection.receive},
+ * events out through {@link ConnectionEvents}; messages in through the send methods, bytes out
+ * through {@link Connection.takeOutput}. No sockets, no timers.
+ *
+ * @example
+ * ```ts
+ * const conn = new Connection({ role: 'server' }, events);
+ * conn.receive(bytesFromSocket);          // events fire synchronously
+ * socket.write(Buffer.concat(conn.takeOutput()));
+ * ```
+ */
 export class Connection implements FrameHandler {
+  /** Which side this is. */
   readonly role: Role;
+  /** Largest message accepted, in payload bytes as received; may be changed at any time. */
   maxMessageSize: number;
+  /** Most frames one message may span; may be changed at any time. */
   maxFragments: number;
+  /** Answer each ping with a pong carrying the same payload (§5.5.2). */
   autoPong: boolean;
   private readonly compression: boolean;
   private readonly events: ConnectionEvents;
@@ -282,10 +305,15 @@ export class Connection implements FrameHandler {
     this.outbox.pushEncoded(frame);
   }
 
+  /** Queues a ping (at most 125 bytes). Throws `CloseSentError` after our close frame. */
   ping(payload: Uint8Array = EMPTY): void {
     this.sendControl(Opcode.Ping, payload);
   }
 
+  /**
+   * Queues a pong (at most 125 bytes); an unsolicited pong is a heartbeat (§5.5.3). Throws
+   * `CloseSentError` after our close frame.
+   */
   pong(payload: Uint8Array = EMPTY): void {
     this.sendControl(Opcode.Pong, payload);
   }

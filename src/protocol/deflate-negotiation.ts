@@ -12,6 +12,7 @@
 import { WebSocketError } from './errors.js';
 import type { ExtensionOffer } from './header-tokens.js';
 
+/** The extension's name in `Sec-WebSocket-Extensions` (RFC 7692 §7). */
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
 
 /** What one side wants from the negotiation. */
@@ -28,9 +29,13 @@ export interface DeflateNegotiationOptions {
 
 /** The agreement: how each direction compresses. */
 export interface DeflateParams {
+  /** The server resets its compressor after each message. */
   serverNoContextTakeover: boolean;
+  /** The client resets its compressor after each message. */
   clientNoContextTakeover: boolean;
+  /** The server compresses with a window of at most 2^N bytes (8..15). */
   serverMaxWindowBits: number;
+  /** The client compresses with a window of at most 2^N bytes (8..15). */
   clientMaxWindowBits: number;
 }
 
@@ -112,7 +117,12 @@ export function checkDeflateOptions(options: DeflateNegotiationOptions): void {
 export function acceptDeflateOffer(
   offers: readonly ExtensionOffer[],
   options: DeflateNegotiationOptions = {},
-): { response: ExtensionOffer; params: DeflateParams } | null {
+): {
+  /** The `Sec-WebSocket-Extensions` element to answer with. */
+  response: ExtensionOffer;
+  /** What both sides will use. */
+  params: DeflateParams;
+} | null {
   for (const offer of offers) {
     if (offer.name !== PERMESSAGE_DEFLATE) continue;
     const asked = parseParams(offer.params);
@@ -156,6 +166,7 @@ export function buildDeflateOffer(options: DeflateNegotiationOptions = {}): Exte
 
 /** The server's answer broke §7.1; the client must fail the connection. */
 export class DeflateResponseError extends WebSocketError {
+  /** Always `'DeflateResponseError'`. */
   override name = 'DeflateResponseError';
 }
 

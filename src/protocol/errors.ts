@@ -7,6 +7,7 @@ import { HttpHeaders } from './headers.js';
 
 /** Base class of every error this library throws on purpose. */
 export class WebSocketError extends Error {
+  /** The class's name, as in every subclass: `'ProtocolError'`, `'CloseError'`, ... */
   override name = 'WebSocketError';
 }
 
@@ -21,6 +22,7 @@ export class WebSocketError extends Error {
  * ```
  */
 export class ProtocolError extends WebSocketError {
+  /** Always `'ProtocolError'`. */
   override name = 'ProtocolError';
   /** The close code sent to the peer: 1002, 1007, 1008, 1009, 1010 or 1011. */
   readonly closeCode: number;
@@ -37,8 +39,11 @@ export class ProtocolError extends WebSocketError {
  * the RFC asks for (for example `Sec-WebSocket-Version: 13` with 426, §4.4).
  */
 export class HandshakeError extends WebSocketError {
+  /** Always `'HandshakeError'` (or a subclass's name). */
   override name = 'HandshakeError';
+  /** The HTTP status answered: 400, 403, 404, 405, 408, 414, 426, 431, 500. */
   readonly status: number;
+  /** Headers the RFC asks for with this status, such as `Sec-WebSocket-Version: 13` with 426 (§4.4). */
   readonly headers: ReadonlyArray<readonly [string, string]>;
 
   constructor(status: number, message: string, headers: ReadonlyArray<readonly [string, string]> = []) {
@@ -53,8 +58,14 @@ export class HandshakeError extends WebSocketError {
  * Mirrors gorilla's `CloseError`: `code` and `text` are what the peer sent.
  */
 export class CloseError extends WebSocketError {
+  /** Always `'CloseError'` (or a subclass's name). */
   override name = 'CloseError';
+  /**
+   * The close code (§7.4): what the peer sent, 1005 if its close frame had none, 1006 if the
+   * connection ended without one.
+   */
   readonly code: number;
+  /** The close reason the peer sent ('' when none), or why the connection ended abnormally. */
   readonly text: string;
 
   constructor(code: number, text: string) {
@@ -66,6 +77,7 @@ export class CloseError extends WebSocketError {
 
 /** A header name or value given by the caller cannot be sent (a CR, LF or other control byte). */
 export class InvalidHeaderError extends WebSocketError {
+  /** Always `'InvalidHeaderError'`. */
   override name = 'InvalidHeaderError';
 }
 
@@ -74,8 +86,11 @@ export class InvalidHeaderError extends WebSocketError {
  * `ErrBadHandshake`, together with the response). `status` is 0 when no response head was read.
  */
 export class BadHandshakeError extends WebSocketError {
+  /** Always `'BadHandshakeError'`. */
   override name = 'BadHandshakeError';
+  /** The status the server answered; 0 when no response head was read. */
   readonly status: number;
+  /** The server's response headers (empty when none were read). */
   readonly headers: HttpHeaders;
   /** The first bytes of the response body, when the server sent one. */
   readonly body: Buffer;

@@ -22,11 +22,17 @@ import { applyMask } from './mask.js';
 
 /** Frame opcodes (§5.2, §11.8). 0x3–0x7 and 0xB–0xF are reserved. */
 export const Opcode = {
+  /** 0x0: a later frame of a fragmented message. */
   Continuation: 0x0,
+  /** 0x1: the first frame of a text message. */
   Text: 0x1,
+  /** 0x2: the first frame of a binary message. */
   Binary: 0x2,
+  /** 0x8: a close frame. */
   Close: 0x8,
+  /** 0x9: a ping. */
   Ping: 0x9,
+  /** 0xA: a pong. */
   Pong: 0xa,
 } as const;
 export type Opcode = (typeof Opcode)[keyof typeof Opcode];
@@ -41,9 +47,13 @@ export function isKnownOpcode(opcode: number): boolean {
   return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xa);
 }
 
+/** The FIN bit of a frame's first byte: the last frame of a message. */
 export const FIN = 0x80;
+/** The RSV1 bit: with permessage-deflate, the message is compressed (RFC 7692 §6). */
 export const RSV1 = 0x40;
+/** The RSV2 bit: no extension here uses it; a frame with it set fails the connection (§5.2). */
 export const RSV2 = 0x20;
+/** The RSV3 bit: no extension here uses it; a frame with it set fails the connection (§5.2). */
 export const RSV3 = 0x10;
 
 /** A control frame payload is at most 125 bytes (§5.5). */
@@ -51,15 +61,23 @@ export const MAX_CONTROL_PAYLOAD = 125;
 /** The largest frame header: 2 bytes, a 64-bit length and a 4-byte mask key. */
 export const MAX_HEADER_LENGTH = 14;
 
+/** A decoded frame header (§5.2), as {@link decodeFrameHeader} and the {@link FrameParser} report it. */
 export interface FrameHeader {
+  /** The last frame of its message. */
   fin: boolean;
+  /** RSV1: set on the first frame of a compressed message (RFC 7692). */
   rsv1: boolean;
+  /** RSV2: reserved. */
   rsv2: boolean;
+  /** RSV3: reserved. */
   rsv3: boolean;
+  /** The opcode, 0x0 to 0xF; see {@link Opcode}. */
   opcode: number;
+  /** The payload is masked (client to server frames, §5.3). */
   masked: boolean;
   /** The masking key, first wire byte most significant; 0 when not masked. */
   maskKey: number;
+  /** The payload's length in bytes. */
   payloadLength: number;
   /** Bytes taken by the header itself, 2 to 14. */
   headerLength: number;
@@ -174,13 +192,19 @@ export function decodeFrameHeader(bytes: Uint8Array, offset: number, end: number
 
 /** Options for {@link encodeFrame}. */
 export interface FrameInit {
+  /** The last frame of its message. Default true. */
   fin?: boolean;
+  /** Set RSV1 (a compressed message's first frame). */
   rsv1?: boolean;
+  /** Set RSV2 (only to test that a peer refuses it). */
   rsv2?: boolean;
+  /** Set RSV3 (only to test that a peer refuses it). */
   rsv3?: boolean;
+  /** The opcode; see {@link Opcode}. */
   opcode: number;
   /** Mask the payload with this key (client to server frames, §5.3). */
   maskKey?: number | null;
+  /** The payload, unmasked. Default empty. */
   payload?: Uint8Array;
 }
 

@@ -51,6 +51,7 @@ export function formatHeaderLines(headers: Iterable<readonly [string, string]>):
   return out;
 }
 
+/** Reason phrases for the statuses the handshake answers with. */
 export const STATUS_TEXT: Readonly<Record<number, string>> = {
   101: 'Switching Protocols',
   400: 'Bad Request',

@@ -11,10 +11,12 @@ for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
 for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
 for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
 
+/** Whether the character code is a `tchar`, allowed in a token (RFC 9110 §5.6.2). */
 export function isTokenChar(code: number): boolean {
   return code < 128 && TCHAR[code] === 1;
 }
 
+/** Whether `value` is a token (RFC 9110 §5.6.2): one or more `tchar`, as subprotocol names must be (§4.1). */
 export function isToken(value: string): boolean {
   if (value.length === 0) return false;
   for (let i = 0; i < value.length; i++) if (!isTokenChar(value.charCodeAt(i))) return false;
@@ -58,6 +60,7 @@ export function tokenListHas(value: string | undefined, token: string): boolean 
 
 /** One element of a `Sec-WebSocket-Extensions` header: a name and its parameters, in order. */
 export interface ExtensionOffer {
+  /** The extension's name, e.g. `permessage-deflate`. */
   name: string;
   /** Parameters as `[name, value]`; `true` for a parameter without a value. Duplicates are kept. */
   params: Array<[string, string | true]>;

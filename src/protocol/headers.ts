@@ -22,6 +22,16 @@ export function headerEntries(init: HeadersInit | undefined): Array<[string, str
   return out;
 }
 
+/**
+ * HTTP header fields: names compared case-insensitively, several lines per name kept in order.
+ *
+ * @example
+ * ```ts
+ * const headers = HttpHeaders.from({ 'Set-Cookie': ['a=1', 'b=2'] });
+ * headers.get('set-cookie');    // 'a=1, b=2'
+ * headers.getAll('Set-Cookie'); // ['a=1', 'b=2']
+ * ```
+ */
 export class HttpHeaders implements Iterable<[string, string]> {
   private readonly fields = new Map<string, string[]>();
   private lines = 0;
@@ -33,6 +43,7 @@ export class HttpHeaders implements Iterable<[string, string]> {
     return headers;
   }
 
+  /** Adds a line; earlier lines of the same name stay. */
   append(name: string, value: string): void {
     const key = name.toLowerCase();
     const values = this.fields.get(key);
@@ -53,6 +64,7 @@ export class HttpHeaders implements Iterable<[string, string]> {
     return this.fields.get(name.toLowerCase()) ?? [];
   }
 
+  /** Whether there is at least one line of this name. */
   has(name: string): boolean {
     return this.fields.has(name.toLowerCase());
   }

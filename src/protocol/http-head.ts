@@ -12,6 +12,10 @@ import { HandshakeError } from './errors.js';
 import { HttpHeaders } from './headers.js';
 import { isTokenChar } from './header-tokens.js';
 
+/**
+ * Limits on an HTTP head, checked before anything is interpreted (the request for `Upgrader`, the
+ * response for `Dialer`).
+ */
 export interface HeadLimits {
   /** Longest request or status line, in bytes (414 for a request). Default 8 KiB. */
   maxStartLineBytes?: number;
@@ -21,30 +25,44 @@ export interface HeadLimits {
   maxHeaderCount?: number;
 }
 
+/** The default {@link HeadLimits}: 8 KiB start line, 16 KiB head, 100 header lines. */
 export const DEFAULT_HEAD_LIMITS: Required<HeadLimits> = {
   maxStartLineBytes: 8 * 1024,
   maxHeaderBytes: 16 * 1024,
   maxHeaderCount: 100,
 };
 
+/** A parsed request head. */
 export interface RequestHead {
+  /** The method, e.g. `GET`. */
   method: string;
   /** The request-target exactly as sent, e.g. `/chat?room=1`. */
   target: string;
+  /** The major HTTP version: 1. */
   versionMajor: number;
+  /** The minor HTTP version: 1 for HTTP/1.1. */
   versionMinor: number;
+  /** The header fields. */
   headers: HttpHeaders;
 }
 
+/** A parsed response head. */
 export interface ResponseHead {
+  /** The major HTTP version: 1. */
   versionMajor: number;
+  /** The minor HTTP version: 1 for HTTP/1.1. */
   versionMinor: number;
+  /** The status code, e.g. 101. */
   status: number;
+  /** The reason phrase, e.g. `Switching Protocols` (may be empty). */
   reason: string;
+  /** The header fields. */
   headers: HttpHeaders;
 }
 
+/** A complete head and what came after it. */
 export interface ParsedHead<T> {
+  /** The head. */
   head: T;
   /** Bytes that followed the head in the last chunk (a view of it). */
   rest: Buffer;
@@ -52,6 +70,7 @@ export interface ParsedHead<T> {
 
 /** A malformed head. `status` is what a server answers (400, 414, 431). */
 export class HeadParseError extends HandshakeError {
+  /** Always `'HeadParseError'`. */
   override name = 'HeadParseError';
 }
 

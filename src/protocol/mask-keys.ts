@@ -7,6 +7,7 @@ import { randomFillSync } from 'node:crypto';
 
 const BATCH = 1024;
 
+/** Unpredictable 32-bit masking keys from the OS CSPRNG (§5.3), drawn in batches. */
 export class MaskKeySource {
   private readonly keys = new Uint32Array(BATCH);
   private next = BATCH;

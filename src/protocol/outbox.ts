@@ -11,6 +11,10 @@ import { headerLength, writeFrameHeader } from './frame.js';
 import { applyMask } from './mask.js';
 import { Slab, sharedSlab } from './slab.js';
 
+/**
+ * One connection's queue of encoded frames, ready for the socket; small frames are coalesced into
+ * shared slabs.
+ */
 export class Outbox {
   private readonly coalesceLimit: number;
   private readonly slab: Slab;

@@ -12,6 +12,7 @@ import type { ProtocolError } from './errors.js';
 import { type FrameHeader, MAX_HEADER_LENGTH, decodeFrameHeader } from './frame.js';
 import { applyMask } from './mask.js';
 
+/** What a {@link FrameParser} reports to, frame by frame. */
 export interface FrameHandler {
   /**
    * A frame header has been read. Throwing a `ProtocolError` here refuses the frame before any of
@@ -24,6 +25,19 @@ export interface FrameHandler {
   onFrameEnd(): void;
 }
 
+/**
+ * The incremental frame decoder: feed it chunks of any size; it reports headers, unmasked payload pieces and frame ends.
+ *
+ * @example
+ * ```ts
+ * const parser = new FrameParser({
+ *   onFrameHeader: (h) => console.log(h.opcode, h.payloadLength),
+ *   onFramePayload: (data) => console.log(data.toString()),
+ *   onFrameEnd: () => {},
+ * });
+ * parser.push(Buffer.from([0x81, 0x02, 0x68, 0x69])); // 1 2, then "hi"
+ * ```
+ */
 export class FrameParser {
   private readonly handler: FrameHandler;
   /** Holds the start of a header split across chunks; at most 14 bytes. */

@@ -10,6 +10,7 @@ import type { RequestHead } from './http-head.js';
 
 /** The WebSocket-relevant facts of a valid upgrade request. */
 export interface UpgradeRequestInfo {
+  /** The client's `Sec-WebSocket-Key`. */
   key: string;
   /** `Sec-WebSocket-Protocol` values, in the client's order of preference. */
   subprotocols: string[];
@@ -17,6 +18,7 @@ export interface UpgradeRequestInfo {
   extensions: ExtensionOffer[];
   /** The `Origin` header, when the client sent one (browsers always do). */
   origin: string | undefined;
+  /** The `Host` header. */
   host: string;
 }
 
@@ -86,9 +88,13 @@ export function selectSubprotocol(offered: readonly string[], supported: readonl
 /** Headers the handshake itself owns; a caller may not set them. */
 const RESERVED_RESPONSE_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-extensions']);
 
+/** What {@link buildAcceptResponse} needs to write the 101 response. */
 export interface AcceptResponseInit {
+  /** The client's `Sec-WebSocket-Key`, from which `Sec-WebSocket-Accept` is computed (§4.2.2). */
   key: string;
+  /** The subprotocol chosen (`Sec-WebSocket-Protocol`); none when undefined or ''. */
   subprotocol?: string | undefined;
+  /** The extensions accepted (`Sec-WebSocket-Extensions`), with their response parameters. */
   extensions?: readonly ExtensionOffer[];
   /** Extra headers from the application, such as `Set-Cookie`. */
   headers?: Iterable<readonly [string, string]>;

@@ -31,7 +31,15 @@ export class Slab {
   }
 
   /** Starts a new region of `n` bytes for `owner`; returns the slab holding it and its offset. */
-  allocate(owner: object, n: number): { buffer: Buffer; offset: number } {
+  allocate(
+    owner: object,
+    n: number,
+  ): {
+    /** The slab holding the region. */
+    buffer: Buffer;
+    /** Where the region starts in it. */
+    offset: number;
+  } {
     if (n > this.slabSize) {
       // Too big to share: a buffer of its own, which never becomes the current slab.
       this.newestOwner = null;

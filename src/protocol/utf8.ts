@@ -33,6 +33,10 @@ function scanComplete(bytes: Uint8Array): boolean {
   return v.write(bytes) && v.isComplete();
 }
 
+/**
+ * An incremental UTF-8 validator (§8.1): fed a message piece by piece, it fails as soon as the bytes
+ * cannot be UTF-8, even mid-character.
+ */
 export class Utf8Validator {
   /** Continuation bytes still expected by the open sequence. */
   private need = 0;
@@ -79,6 +83,7 @@ export class Utf8Validator {
     this.failed = other.failed;
   }
 
+  /** Starts over, for the next message. */
   reset(): void {
     this.need = 0;
     this.lo = 0x80;
