@@ -45,6 +45,8 @@ describe('the npm package', () => {
     }
     expect(paths.filter((p) => /(^|\/)(src|test|scripts|examples|docs|node_modules)\//.test(p))).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
+    // Maps would point at ../src, which is not shipped.
+    expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
   });
 
   it('imports from an ESM script and works: serve, dial, echo, close', async () => {
