@@ -44,6 +44,8 @@ export interface LoadResult {
   /** CPU time of the load generator and of the server during the window, in cores (1 = one full core). */
   loadCpu: number;
   serverCpu: number;
+  /** CPU used by every other process on the machine meanwhile, in cores: how quiet the window was. */
+  otherCpu?: number;
   /** false when the server did not accept the permessage-deflate offer: nothing was measured. */
   negotiated?: boolean;
   /** Handshake cycles that failed (refused, reset, or a bad response) while the load ran. */

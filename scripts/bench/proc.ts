@@ -31,6 +31,20 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds spent by all processes of the machine, in user and system mode (the `cpu` line of
+ * /proc/stat, without idle, iowait, and interrupt time); NaN if unreadable.
+ */
+export function machineCpuSeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+    const [user, nice, system] = line.trim().split(/\s+/).slice(1, 4).map(Number);
+    return (user! + nice! + system!) / clockTicks();
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Resident set size of process `pid` in bytes (VmRSS in /proc/PID/status). */
 export function residentBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'latin1');

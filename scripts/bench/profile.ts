@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { summarizeFile } from './cpuprofile-top.js';
 import { sizeLabel } from './format.js';
 import { endpointOf, type Context, type Subject } from './groups/common.js';
-import type { Endpoint, Job } from './jobs.js';
+import type { Endpoint, Job, Timing } from './jobs.js';
 import { startServer } from './processes.js';
 
 interface ProfiledRun {
@@ -18,10 +18,9 @@ interface ProfiledRun {
   job(endpoint: Endpoint): Job;
 }
 
-export async function runProfiles(ctx: Context, dir: string, top: number, durationMs: number): Promise<string[]> {
+export async function runProfiles(ctx: Context, dir: string, top: number, timing: Timing): Promise<string[]> {
   const outDir = resolve(dir);
   mkdirSync(outDir, { recursive: true });
-  const timing = { warmupMs: 500, durationMs };
   const echo = (args: string[]): Subject => ({ impl: 'ours', kind: 'ws', spec: { script: 'scripts/echo-server.js', nodeFlags: args } });
   const { broadcastClients: clients, broadcastWindow: window, broadcastSize: size } = ctx.config;
   const runs: ProfiledRun[] = [

@@ -65,6 +65,8 @@ const config: BenchConfig = {
 const selected = values.only === undefined ? GROUPS : selectGroups(values.only);
 const pin = !values['no-pin'];
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
+const PROFILE_WARMUP_MS = 500;
+const PROFILE_MS = 4000;
 
 function positive(text: string, flag: string): number {
   const n = Number(text);
@@ -93,7 +95,9 @@ function machine(): string[] {
   return [
     `- CPU: ${model}, ${cpus().length} cores; kernel ${release()}; Node ${process.version}; ws ${wsVersion} (no native add-ons); rfc6455 ${commit}`,
     `- Pinning: ${pin && hasTaskset() ? 'servers and in-process benchmarks on CPU 0, load generator on CPU 1 (taskset)' : 'none'}; open files ${soft}/${hard}`,
-    `- Rounds: ${config.rounds} per figure, ${config.timing.warmupMs} ms warm-up + ${config.timing.durationMs} ms window each; cells are median (min–max)`,
+    values.profile
+      ? `- Profiles: our servers under \`node --cpu-prof\`, ${PROFILE_WARMUP_MS} ms warm-up + ${PROFILE_MS} ms of load each`
+      : `- Rounds: ${config.rounds} per figure, ${config.timing.warmupMs} ms warm-up + ${config.timing.durationMs} ms window each; cells are median (min–max)`,
   ];
 }
 
@@ -110,7 +114,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   try {
     if (values.profile) {
-      out.push('', ...(await runProfiles(ctx, values['profile-dir'], Number(values.top), 4000)));
+      out.push('', ...(await runProfiles(ctx, values['profile-dir'], Number(values.top), { warmupMs: PROFILE_WARMUP_MS, durationMs: PROFILE_MS })));
       process.stdout.write(`${out.join('\n')}\n`);
       return;
     }

@@ -96,28 +96,34 @@ function targetCell(row: Row, rawLabel: string | undefined): string {
   return `${describeTarget(row.target, rawLabel)} ${mark}`;
 }
 
-/** CPU use of the server and of the load generator during each measurement, as fractions of one core. */
+/**
+ * CPU use during each measurement, in fractions of one core: the server, the load generator, and
+ * every other process of the machine (the noise).
+ */
 export interface CpuRow {
   label: string;
   server: Partial<Record<Impl, number[]>>;
   load: Partial<Record<Impl, number[]>>;
+  other: Partial<Record<Impl, number[]>>;
 }
 
 /**
  * The check that the load generator is not the bottleneck: a server near 100% of its core with
  * the load generator well below 100% of its own means the server is what is being measured.
+ * "other" near 0% means nothing else competed for the cores.
  */
 export function renderCpuTable(title: string, rows: CpuRow[], rawLabel = 'raw TCP'): string {
   const impls = IMPLS.filter((impl) => rows.some((r) => (r.server[impl]?.length ?? 0) > 0));
   const names: Record<Impl, string> = { raw: rawLabel, ws: 'ws', ours: 'rfc6455' };
-  const head = ['', ...impls.map((i) => `${names[i]}: server / load`)];
+  const head = ['', ...impls.map((i) => `${names[i]}: server / load / other`)];
   const lines = [`#### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const row of rows) {
     const cells = [row.label];
     for (const impl of impls) {
       const s = median(row.server[impl]);
       const l = median(row.load[impl]);
-      cells.push(s === undefined || l === undefined ? '—' : `${formatPercent(s)} / ${formatPercent(l)}`);
+      const o = median(row.other[impl]);
+      cells.push(s === undefined || l === undefined ? '—' : `${formatPercent(s)} / ${formatPercent(l)} / ${o === undefined ? '?' : formatPercent(o)}`);
     }
     lines.push(`| ${cells.join(' | ')} |`);
   }

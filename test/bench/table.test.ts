@@ -36,9 +36,11 @@ describe('tables', () => {
     ]);
   });
 
-  it('renders CPU use per implementation as server / load', () => {
-    const text = renderCpuTable('CPU', [{ label: 'echo', server: { ws: [0.99, 1.0, 0.98], ours: [1] }, load: { ws: [0.4], ours: [0.2] } }]);
-    expect(text).toContain('| echo | 99% / 40% | 100% / 20% |');
+  it('renders CPU use per implementation as server / load / other', () => {
+    const text = renderCpuTable('CPU', [
+      { label: 'echo', server: { ws: [0.99, 1.0, 0.98], ours: [1] }, load: { ws: [0.4], ours: [0.2] }, other: { ws: [0.01] } },
+    ]);
+    expect(text).toContain('| echo | 99% / 40% / 1% | 100% / 20% / ? |');
     expect(text).not.toContain('raw TCP');
   });
 });

@@ -137,13 +137,16 @@ export function cpuRows(measurements: Measurement[], results: Results): CpuRow[]
     const byImpl = results.byKey.get(m.key) ?? {};
     const server: CpuRow['server'] = {};
     const load: CpuRow['load'] = {};
+    const other: CpuRow['other'] = {};
     for (const [impl, list] of Object.entries(byImpl) as Array<[Impl, LoadResult[]]>) {
       const measured = list.filter((r) => r.negotiated !== false);
       if (measured.length === 0) continue;
       server[impl] = measured.map((r) => r.serverCpu);
       load[impl] = measured.map((r) => r.loadCpu);
+      const others = measured.flatMap((r) => (r.otherCpu === undefined || Number.isNaN(r.otherCpu) ? [] : [r.otherCpu]));
+      if (others.length > 0) other[impl] = others;
     }
-    return { label: m.label, server, load };
+    return { label: m.label, server, load, other };
   });
 }
 

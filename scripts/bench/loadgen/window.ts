@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Timing } from '../jobs.js';
-import { cpuSeconds } from '../proc.js';
+import { cpuSeconds, machineCpuSeconds } from '../proc.js';
 
 export interface Progress {
   count: number;
@@ -16,6 +16,7 @@ export interface WindowResult extends Progress {
   seconds: number;
   loadCpu: number;
   serverCpu: number;
+  otherCpu: number;
 }
 
 export interface WindowHooks {
@@ -33,18 +34,24 @@ export async function measureWindow(timing: Timing, serverPid: number, hooks: Wi
   const t0 = performance.now();
   const load0 = process.cpuUsage();
   const server0 = cpuSeconds(serverPid);
+  const machine0 = machineCpuSeconds();
   await sleep(timing.durationMs);
   const end = hooks.progress();
   const seconds = (performance.now() - t0) / 1000;
   const load = process.cpuUsage(load0);
   const server1 = cpuSeconds(serverPid);
+  const machine1 = machineCpuSeconds();
   hooks.onClose?.();
+  const loadCpu = (load.user + load.system) / 1e6 / seconds;
+  const serverCpu = (server1 - server0) / seconds;
   return {
     count: end.count - start.count,
     payloadBytes: end.payloadBytes - start.payloadBytes,
     seconds,
-    loadCpu: (load.user + load.system) / 1e6 / seconds,
-    serverCpu: (server1 - server0) / seconds,
+    loadCpu,
+    serverCpu,
+    // Everything else the machine ran meanwhile: the noise figure of this window.
+    otherCpu: Math.max(0, (machine1 - machine0) / seconds - loadCpu - serverCpu),
   };
 }
 
