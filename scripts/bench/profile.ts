@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { summarizeFile } from './cpuprofile-top.js';
 import { sizeLabel } from './format.js';
-import { endpointOf, type Context, type Subject } from './groups/common.js';
+import { beforeMeasuring, endpointOf, type Context, type Subject } from './groups/common.js';
 import type { Endpoint, Job, Timing } from './jobs.js';
 import { startServer } from './processes.js';
 
@@ -48,6 +48,7 @@ export async function runProfiles(ctx: Context, dir: string, top: number, timing
     const file = join(outDir, `${run.name}.cpuprofile`);
     const flags = ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${run.name}.cpuprofile`];
     const spec = { ...run.subject.spec, nodeFlags: [...(run.subject.spec.nodeFlags ?? []), ...flags] };
+    await beforeMeasuring(ctx);
     const server = await startServer(spec, ctx.launch);
     try {
       const result = await ctx.loadgen.run(run.job(endpointOf(run.subject, server)));

@@ -28,6 +28,7 @@ const HELP = `Usage: npm run bench -- [options]
   --duration MS       measuring window of each round (after its warm-up)
   --json FILE         also write every round's figures as JSON
   --no-pin            do not pin processes with taskset
+  --no-wait           do not wait for other processes to go quiet before each measurement
   --profile           profile our servers (pipelined 32 B and 1 KiB, broadcast, handshakes) instead, and summarise
   --profile-dir DIR   where the .cpuprofile files go (default: bench-profiles)
   --top N             functions listed per profile (default: 25)
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     json: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
+    'no-wait': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'profile-dir': { type: 'string', default: 'bench-profiles' },
     top: { type: 'string', default: '25' },
@@ -65,6 +67,8 @@ const config: BenchConfig = {
 const selected = values.only === undefined ? GROUPS : selectGroups(values.only);
 const pin = !values['no-pin'];
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
+/** Before each measurement, wait (up to a minute) until other processes use under 15% of a core. */
+const QUIET_GATE = { threshold: 0.15, maxWaitMs: 60_000 };
 const PROFILE_WARMUP_MS = 500;
 const PROFILE_MS = 4000;
 
@@ -95,6 +99,7 @@ function machine(): string[] {
   return [
     `- CPU: ${model}, ${cpus().length} cores; kernel ${release()}; Node ${process.version}; ws ${wsVersion} (no native add-ons); rfc6455 ${commit}`,
     `- Pinning: ${pin && hasTaskset() ? 'servers and in-process benchmarks on CPU 0, load generator on CPU 1 (taskset)' : 'none'}; open files ${soft}/${hard}`,
+    `- Quiet gate: ${values['no-wait'] ? 'off' : `before each measurement, wait up to ${QUIET_GATE.maxWaitMs / 1000} s for other processes to use under ${QUIET_GATE.threshold * 100}% of a core`}`,
     values.profile
       ? `- Profiles: our servers under \`node --cpu-prof\`, ${PROFILE_WARMUP_MS} ms warm-up + ${PROFILE_MS} ms of load each`
       : `- Rounds: ${config.rounds} per figure, ${config.timing.warmupMs} ms warm-up + ${config.timing.durationMs} ms window each; cells are median (min–max)`,
@@ -109,7 +114,8 @@ async function main(): Promise<void> {
   const openFiles = config.idleConnections + 1024;
   const launch = { pin, openFiles };
   const loadgen = LoadGenerator.start(launch);
-  const ctx: Context = { config, loadgen, launch, log };
+  const quiet = values['no-wait'] ? null : QUIET_GATE;
+  const ctx: Context = { config, loadgen, launch, quiet, log };
   const out: string[] = [`## rfc6455 benchmark${values.quick ? ' (quick)' : ''}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, '', ...machine(), loadLine('at start')];
   const started = performance.now();
   try {

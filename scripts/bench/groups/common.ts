@@ -6,14 +6,22 @@
 import type { BenchConfig } from '../config.js';
 import type { Endpoint, Job, LoadResult } from '../jobs.js';
 import { type Launch, type LoadGenerator, type RunningServer, type ServerSpec, startServer } from '../processes.js';
+import { type QuietGate, waitForQuiet } from '../quiet.js';
 import type { CpuRow, Impl, Row, Table, Target } from '../table.js';
 
 export interface Context {
   config: BenchConfig;
   loadgen: LoadGenerator;
   launch: Launch;
+  /** Wait for other processes to go quiet before each measurement; null: never wait. */
+  quiet: QuietGate | null;
   /** Progress, on stderr. */
   log(message: string): void;
+}
+
+/** Call before each measurement: waits out other processes' bursts of work (see quiet.ts). */
+export async function beforeMeasuring(ctx: Context): Promise<void> {
+  if (ctx.quiet !== null) await waitForQuiet(ctx.quiet, ctx.log);
 }
 
 export interface GroupOutput {
@@ -88,6 +96,7 @@ export async function measureServers(ctx: Context, group: string, subjects: Subj
             if (server === undefined || !server.alive) continue;
           }
           try {
+            await beforeMeasuring(ctx);
             const r = await ctx.loadgen.run(m.job(endpointOf(s, server)));
             (results.byKey.get(m.key)![s.impl] ??= []).push(r);
             line.push(`${s.impl} ${progressFigure(r)}`);

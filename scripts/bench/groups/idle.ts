@@ -11,7 +11,7 @@ import { formatNumber } from '../format.js';
 import { residentBytes } from '../proc.js';
 import { BUILD_ROOT, type RunningServer, startServer } from '../processes.js';
 import type { Impl, Row } from '../table.js';
-import { type Group, type Subject, endpointOf, message, rotate } from './common.js';
+import { type Group, type Subject, beforeMeasuring, endpointOf, message, rotate } from './common.js';
 
 /** Connections opened and closed before the baseline, so lazily built state is already there. */
 const WARM_UP_CONNECTIONS = 100;
@@ -48,6 +48,7 @@ export const idle: Group = {
       for (const s of rotate(SUBJECTS, round)) {
         let server: RunningServer | undefined;
         try {
+          await beforeMeasuring(ctx);
           server = await startServer(s.spec, ctx.launch);
           const endpoint = endpointOf(s, server);
           await ctx.loadgen.run({ type: 'open-idle', endpoint, connections: WARM_UP_CONNECTIONS });
