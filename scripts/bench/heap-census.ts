@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openMany } from './loadgen/connect.js';
-import { type RunningServer, startServer } from './processes.js';
+import { type RunningServer, assertOpenFiles, startServer } from './processes.js';
 
 /** The parts of the `.heapsnapshot` format used here. */
 export interface HeapSnapshot {
@@ -95,9 +95,9 @@ async function main(): Promise<void> {
   const name = values.server as keyof typeof SERVERS;
   if (!(name in SERVERS)) throw new Error(`--server is ours or ws, not ${values.server}`);
   const n = Number(values.connections);
+  assertOpenFiles(n + 1024);
   const dir = mkdtempSync(join(tmpdir(), 'rfc6455-census-'));
-  const launch = { pin: false, openFiles: n + 1024 };
-  const server = await startServer({ script: SERVERS[name], nodeFlags: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] }, launch);
+  const server = await startServer({ script: SERVERS[name], nodeFlags: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] }, { pin: false });
   try {
     const endpoint = { kind: 'ws' as const, host: server.host, port: server.port, serverPid: server.pid };
     for (const c of await openMany(endpoint, 100, 50)) c.socket.destroy(); // warm lazily built state

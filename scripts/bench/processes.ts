@@ -21,8 +21,6 @@ const CHILD_ENV = { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE
 export interface Launch {
   /** Pin with `taskset` (when it is installed). */
   pin: boolean;
-  /** Open files the process needs; its soft limit is raised up to the hard limit when lower. */
-  openFiles: number;
 }
 
 let tasksetAvailable: boolean | undefined;
@@ -39,25 +37,24 @@ export function hasTaskset(): boolean {
   return tasksetAvailable;
 }
 
-/**
- * The command line for a node process on `cpu`: wrapped in `taskset`, and in `sh -c 'ulimit -n'`
- * when the soft limit on open files is below what the process needs (no privileges are needed to
- * raise a soft limit up to the hard one).
- */
+/** The command line for a node process on `cpu`, wrapped in `taskset` when pinning. */
 export function command(cpu: number, nodeArgs: string[], launch: Launch): string[] {
-  let argv = [process.execPath, ...nodeArgs];
-  if (launch.pin && hasTaskset()) argv = ['taskset', '-c', String(cpu), ...argv];
-  const { soft, hard } = openFileLimits();
-  if (soft < launch.openFiles) {
-    if (hard < launch.openFiles) {
-      throw new Error(
-        `this scenario needs ${launch.openFiles} open files, but the hard limit is ${hard}: ` +
-          'raise it (e.g. `ulimit -Hn 65536` as root, or `nofile` in /etc/security/limits.conf) and retry',
-      );
-    }
-    argv = ['sh', '-c', `ulimit -n ${launch.openFiles} && exec "$@"`, 'sh', ...argv];
+  const argv = [process.execPath, ...nodeArgs];
+  return launch.pin && hasTaskset() ? ['taskset', '-c', String(cpu), ...argv] : argv;
+}
+
+/**
+ * Throws, saying how to fix it, when processes cannot open `needed` files. Node raises its own
+ * soft limit to the hard limit when it starts, so the hard limit is the one that counts.
+ */
+export function assertOpenFiles(needed: number): void {
+  const { hard } = openFileLimits();
+  if (hard < needed) {
+    throw new Error(
+      `this scenario needs ${needed} open files per process, but the hard limit is ${hard}: ` +
+        'raise it (as root: `ulimit -Hn 65536` in the shell that runs the bench, or `nofile` in /etc/security/limits.conf) and retry',
+    );
   }
-  return argv;
 }
 
 export interface ServerSpec {

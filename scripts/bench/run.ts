@@ -111,8 +111,7 @@ function loadLine(when: string): string {
 }
 
 async function main(): Promise<void> {
-  const openFiles = config.idleConnections + 1024;
-  const launch = { pin, openFiles };
+  const launch = { pin };
   const loadgen = LoadGenerator.start(launch);
   const quiet = values['no-wait'] ? null : QUIET_GATE;
   const ctx: Context = { config, loadgen, launch, quiet, log };

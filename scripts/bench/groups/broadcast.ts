@@ -4,6 +4,7 @@
  * every `send`, the raw baseline writes the received bytes to every socket.
  */
 import { formatNumber } from '../format.js';
+import { assertOpenFiles } from '../processes.js';
 import type { Subject } from './common.js';
 import { type Group, type Measurement, cpuRows, measureServers, perSecond, rowOf } from './common.js';
 
@@ -18,6 +19,7 @@ export const broadcast: Group = {
   summary: 'one message to 1,000 connections (ours with PreparedMessage): deliveries/s',
   async run(ctx) {
     const { broadcastClients: clients, broadcastWindow: window, broadcastSize: size, timing } = ctx.config;
+    assertOpenFiles(clients + 100);
     const measurements: Measurement[] = [
       { key: 'broadcast', label: `broadcast to ${clients}`, job: (endpoint) => ({ type: 'broadcast', endpoint, clients, size, window, timing }) },
     ];

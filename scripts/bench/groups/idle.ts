@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { formatNumber } from '../format.js';
 import { residentBytes } from '../proc.js';
-import { BUILD_ROOT, type RunningServer, startServer } from '../processes.js';
+import { BUILD_ROOT, type RunningServer, assertOpenFiles, startServer } from '../processes.js';
 import type { Impl, Row } from '../table.js';
 import { type Group, type Subject, beforeMeasuring, endpointOf, message, rotate } from './common.js';
 
@@ -40,6 +40,7 @@ export const idle: Group = {
   summary: '5,000 idle connections: server RSS and V8 heap per connection (forced GC, baseline subtracted)',
   async run(ctx) {
     const n = ctx.config.idleConnections;
+    assertOpenFiles(n + WARM_UP_CONNECTIONS + 100);
     const rss: Partial<Record<Impl, number[]>> = {};
     const heap: Partial<Record<Impl, number[]>> = {};
     const errors: string[] = [];
