@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   try {
     if (values.profile) {
-      out.push('', ...(await runProfiles(ctx, values['profile-dir'], Number(values.top), { warmupMs: PROFILE_WARMUP_MS, durationMs: PROFILE_MS })));
+      out.push('', ...(await runProfiles(ctx, values['profile-dir'], positive(values.top, '--top'), { warmupMs: PROFILE_WARMUP_MS, durationMs: PROFILE_MS })));
       process.stdout.write(`${out.join('\n')}\n`);
       return;
     }
