@@ -1,0 +1,8 @@
+/** Every scenario group, in the order a full run measures them. */
+import { broadcast } from './broadcast.js';
+import type { Group } from './common.js';
+import { connections, deflate, handshakes, pingpong, pipelined } from './echo.js';
+import { idle } from './idle.js';
+import { masking, parser } from './micro.js';
+
+export const GROUPS: readonly Group[] = [pingpong, pipelined, connections, broadcast, idle, handshakes, deflate, parser, masking];

@@ -1,0 +1,37 @@
+/**
+ * Broadcast with rfc6455: every message a client sends goes to every connected client. The
+ * message is framed once, as a `PreparedMessage`, and the same frame goes to each connection.
+ *
+ *   node --import tsx scripts/bench/servers/broadcast-ours.ts --port 0 [--host 127.0.0.1]
+ */
+import { parseArgs } from 'node:util';
+import { type Conn, PreparedMessage, serve } from '../../../src/index.js';
+import { exitOnSignals } from './exit.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '9004' },
+    host: { type: 'string', default: '127.0.0.1' },
+  },
+});
+
+const clients = new Set<Conn>();
+const ignore = (): void => {};
+
+const server = await serve(
+  { port: Number(values.port), host: values.host, upgrader: { checkOrigin: () => true }, onError: ignore },
+  async (conn) => {
+    clients.add(conn);
+    void conn.closed.then(() => clients.delete(conn));
+    try {
+      for await (const { type, data } of conn) {
+        const message = new PreparedMessage(type, data);
+        for (const client of clients) client.writePreparedMessage(message).catch(ignore);
+      }
+    } catch {
+      // A client that vanished; its connection has already been cleaned up.
+    }
+  },
+);
+console.log(`listening on ${server.url}`);
+exitOnSignals(() => server.close());

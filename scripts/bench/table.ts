@@ -1,0 +1,131 @@
+/**
+ * The markdown tables `npm run bench` prints: one row per measured figure, one column per
+ * implementation, then the ratios that the targets are stated in.
+ */
+import { formatPercent, formatRatio, formatSummary } from './format.js';
+import { summarize } from './stats.js';
+
+/** The three implementations measured side by side: the physical baseline, `ws`, and ours. */
+export type Impl = 'raw' | 'ws' | 'ours';
+export const IMPLS: readonly Impl[] = ['raw', 'ws', 'ours'];
+
+/** A goal stated as a ratio of medians: ours / ws (or ours / raw) at least or at most `ratio`. */
+export interface Target {
+  versus: 'ws' | 'raw';
+  ratio: number;
+  /** `higher`: ours/versus must be ≥ ratio; `lower`: ≤ ratio. */
+  better: 'higher' | 'lower';
+}
+
+export interface Row {
+  label: string;
+  /** One value per round, per implementation; an implementation without values shows `—`. */
+  values: Partial<Record<Impl, number[]>>;
+  /** Why an implementation has no figure (shown instead of it), e.g. `n/a (not negotiated)`. */
+  unavailable?: Partial<Record<Impl, string>>;
+  target?: Target;
+}
+
+export interface Table {
+  title: string;
+  /** The baseline's column heading (`raw TCP`, `memcpy`); no baseline column when absent. */
+  rawLabel?: string;
+  rows: Row[];
+  notes?: string[];
+}
+
+export function median(values: readonly number[] | undefined): number | undefined {
+  return values === undefined || values.length === 0 ? undefined : summarize(values).median;
+}
+
+/** ours / other, from medians; undefined when either is missing. */
+export function ratioOf(row: Row, other: Impl): number | undefined {
+  const ours = median(row.values.ours);
+  const base = median(row.values[other]);
+  return ours === undefined || base === undefined || base === 0 ? undefined : ours / base;
+}
+
+/** Whether the row meets its target; undefined when it has none or lacks the figures. */
+export function targetMet(row: Row): boolean | undefined {
+  const t = row.target;
+  if (t === undefined) return undefined;
+  const r = ratioOf(row, t.versus);
+  if (r === undefined) return undefined;
+  return t.better === 'higher' ? r >= t.ratio : r <= t.ratio;
+}
+
+export function describeTarget(t: Target, rawLabel = 'raw'): string {
+  return `${t.better === 'higher' ? '≥' : '≤'} ${t.ratio}× ${t.versus === 'ws' ? 'ws' : rawLabel}`;
+}
+
+function cell(row: Row, impl: Impl): string {
+  const reason = row.unavailable?.[impl];
+  if (reason !== undefined) return reason;
+  const values = row.values[impl];
+  return values === undefined || values.length === 0 ? '—' : formatSummary(summarize(values));
+}
+
+export function renderTable(table: Table): string {
+  const hasRaw = table.rawLabel !== undefined;
+  const hasTarget = table.rows.some((r) => r.target !== undefined);
+  const head = ['', ...(hasRaw ? [table.rawLabel!] : []), 'ws', 'rfc6455', 'rfc6455/ws'];
+  if (hasRaw) head.push(`rfc6455/${table.rawLabel!}`);
+  if (hasTarget) head.push('target');
+  const lines = [`### ${table.title}`, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const row of table.rows) {
+    const cells = [row.label];
+    if (hasRaw) cells.push(cell(row, 'raw'));
+    cells.push(cell(row, 'ws'), cell(row, 'ours'), ratioCell(row, 'ws'));
+    if (hasRaw) cells.push(ratioCell(row, 'raw'));
+    if (hasTarget) cells.push(targetCell(row, table.rawLabel));
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  for (const note of table.notes ?? []) lines.push('', note);
+  return lines.join('\n');
+}
+
+function ratioCell(row: Row, other: Impl): string {
+  const r = ratioOf(row, other);
+  return r === undefined ? '—' : formatRatio(r);
+}
+
+function targetCell(row: Row, rawLabel: string | undefined): string {
+  if (row.target === undefined) return '';
+  const met = targetMet(row);
+  const mark = met === undefined ? '?' : met ? '✓ met' : '✗ missed';
+  return `${describeTarget(row.target, rawLabel)} ${mark}`;
+}
+
+/**
+ * CPU use during each measurement, in fractions of one core: the server, the load generator, and
+ * every other process of the machine (the noise).
+ */
+export interface CpuRow {
+  label: string;
+  server: Partial<Record<Impl, number[]>>;
+  load: Partial<Record<Impl, number[]>>;
+  other: Partial<Record<Impl, number[]>>;
+}
+
+/**
+ * The check that the load generator is not the bottleneck: a server near 100% of its core with
+ * the load generator well below 100% of its own means the server is what is being measured.
+ * "other" near 0% means nothing else competed for the cores.
+ */
+export function renderCpuTable(title: string, rows: CpuRow[], rawLabel = 'raw TCP'): string {
+  const impls = IMPLS.filter((impl) => rows.some((r) => (r.server[impl]?.length ?? 0) > 0));
+  const names: Record<Impl, string> = { raw: rawLabel, ws: 'ws', ours: 'rfc6455' };
+  const head = ['', ...impls.map((i) => `${names[i]}: server / load / other`)];
+  const lines = [`#### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const row of rows) {
+    const cells = [row.label];
+    for (const impl of impls) {
+      const s = median(row.server[impl]);
+      const l = median(row.load[impl]);
+      const o = median(row.other[impl]);
+      cells.push(s === undefined || l === undefined ? '—' : `${formatPercent(s)} / ${formatPercent(l)} / ${o === undefined ? '?' : formatPercent(o)}`);
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
