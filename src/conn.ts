@@ -32,12 +32,12 @@ import {
   encodeClosePayload,
   truncateCloseReason,
 } from './protocol/close.js';
-import { Connection, CloseSentError, type Role } from './protocol/connection.js';
+import { Connection, type ConnectionEvents, CloseSentError, type DataOpcode, type Role } from './protocol/connection.js';
 import type { DeflateParams } from './protocol/deflate-negotiation.js';
-import { CloseError } from './protocol/errors.js';
-import { ReadSide } from './read-side.js';
+import { CloseError, type ProtocolError } from './protocol/errors.js';
+import { ReadSide, type ReadSideHost } from './read-side.js';
 import type { UpgradeRequest } from './upgrader.js';
-import { type WriteCompression, type WriteOptions, WriteSide } from './write-side.js';
+import { type WriteCompression, type WriteOptions, WriteSide, type WriteSideHost } from './write-side.js';
 
 export type { ConnLimits } from './options.js';
 export type { WriteOptions } from './write-side.js';
@@ -104,7 +104,7 @@ const EMPTY = Buffer.alloc(0);
  * }
  * ```
  */
-export class Conn implements AsyncIterable<Message> {
+export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideHost, WriteSideHost {
   /**
    * Which side of the connection this is: `'server'` (from `Upgrader` or `serve()`) or `'client'`
    * (from `Dialer`).
@@ -119,8 +119,10 @@ export class Conn implements AsyncIterable<Message> {
   /** Settles when the TCP connection has closed, however that happened. Never rejects. */
   readonly closed: Promise<CloseInfo>;
 
-  private readonly socket: Duplex;
-  private readonly core: Connection;
+  /** @internal */
+  readonly socket: Duplex;
+  /** @internal */
+  readonly core: Connection;
   private readonly reader: ReadSide;
   private readonly writer: WriteSide;
   private readonly closeTimeout: number;
@@ -136,7 +138,7 @@ export class Conn implements AsyncIterable<Message> {
   private lastReceiveAt = 0;
 
   /** Our close frame is queued: no more messages go out. */
-  private closing = false;
+  private closingStarted = false;
   private tcpClosing = false;
   private closeTimer: NodeJS.Timeout | null = null;
   private socketClosed = false;
@@ -154,6 +156,8 @@ export class Conn implements AsyncIterable<Message> {
     this.closeTimeout = init.closeTimeout ?? CONN_DEFAULTS.closeTimeout;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     const writeBufferSize = init.writeBufferSize ?? CONN_DEFAULTS.writeBufferSize;
+    // The connection is its own event sink and host for both halves: one object per connection
+    // instead of a closure per callback (idle connections are counted in thousands).
     this.core = new Connection(
       {
         role: init.role,
@@ -162,26 +166,19 @@ export class Conn implements AsyncIterable<Message> {
         writeBufferSize,
         compression: this.compression !== null,
       },
-      {
-        onMessageStart: (opcode, compressed) => this.reader.onMessageStart(opcode, compressed),
-        onMessageData: (data) => this.reader.onMessageData(data),
-        onMessageEnd: () => this.reader.onMessageEnd(),
-        onPing: (data) => this.onPing(data),
-        onPong: (data) => this.onPong(data),
-        onClose: (code, reason) => this.onPeerClose(code, reason),
-        onError: (err) => this.reader.setError(err),
-      },
+      this,
     );
     const { decompressor, compression } = setUpDeflate(init);
-    this.reader = new ReadSide(this.readHost(), init.readBufferSize ?? CONN_DEFAULTS.readBufferSize, decompressor);
-    this.writer = new WriteSide(this.writeHost(), writeBufferSize, init.writeHighWaterMark ?? CONN_DEFAULTS.writeHighWaterMark, compression);
+    this.reader = new ReadSide(this, init.readBufferSize ?? CONN_DEFAULTS.readBufferSize, decompressor);
+    this.writer = new WriteSide(this, writeBufferSize, init.writeHighWaterMark ?? CONN_DEFAULTS.writeHighWaterMark, compression);
 
-    const socket = this.socket;
-    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
-    socket.on('end', () => this.onSocketEnd());
-    socket.on('error', (err: Error) => this.reader.setError(abnormal(err.message, err)));
-    socket.on('close', () => this.onSocketClose());
-    socket.on('drain', () => this.writer.onDrain());
+    const socket = this.socket as ConnSocket;
+    socket[kConn] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('drain', onSocketDrain);
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     if ('setTimeout' in socket && typeof socket.setTimeout === 'function') socket.setTimeout(0);
 
@@ -191,8 +188,8 @@ export class Conn implements AsyncIterable<Message> {
       this.keepaliveTimer = setInterval(() => this.keepaliveTick(), pingInterval);
       this.keepaliveTimer.unref();
     }
-    if (init.head !== undefined && init.head.length > 0) this.onSocketData(init.head);
-    if (socket.destroyed) queueMicrotask(() => this.onSocketClose());
+    if (init.head !== undefined && init.head.length > 0) this.handleSocketData(init.head);
+    if (socket.destroyed) queueMicrotask(() => this.handleSocketClose());
     else socket.resume();
   }
 
@@ -223,16 +220,7 @@ export class Conn implements AsyncIterable<Message> {
 
   /** Iterates over messages until the peer closes normally (1000, 1001 or no status); other endings throw. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    return {
-      next: () =>
-        this.readMessage().then(
-          (value): IteratorResult<Message> => ({ value, done: false }),
-          (err: unknown): IteratorResult<Message> => {
-            if (err instanceof CloseError && NORMAL_CLOSE_CODES.has(err.code)) return { value: undefined, done: true };
-            throw err;
-          },
-        ),
-    };
+    return { next: () => this.reader.iterate() };
   }
 
   /** Sets the read limit in bytes (gorilla's `SetReadLimit`); larger messages fail with 1009. */
@@ -426,7 +414,7 @@ export class Conn implements AsyncIterable<Message> {
       return Promise.reject(err); // an invalid code or reason: nothing was sent
     }
     this.closePromise = this.closed.then(() => undefined);
-    this.writer.refuse(new CloseSentError());
+    this.writer.refuse(closeSent);
     const send = (): void => {
       if (!this.socketClosed && !this.core.closeSent) this.core.closeWithPayload(payload);
       this.startClosing();
@@ -445,7 +433,7 @@ export class Conn implements AsyncIterable<Message> {
 
   /** Drops the TCP connection at once, without a closing handshake. Idempotent. */
   closeNow(): void {
-    this.reader.setError(abnormal('connection closed locally'));
+    this.reader.setError(() => abnormal('connection closed locally'));
     this.socket.destroy();
   }
 
@@ -474,30 +462,44 @@ export class Conn implements AsyncIterable<Message> {
 
   // ------------------------------------------------------------------ internals
 
-  private readHost(): ConstructorParameters<typeof ReadSide>[0] {
-    const conn = this;
-    return {
-      socket: this.socket,
-      core: this.core,
-      get closing() {
-        return conn.closing;
-      },
-      afterLocalFailure: () => this.afterReceive(),
-    };
+  /** @internal ReadSideHost */
+  get closing(): boolean {
+    return this.closingStarted;
   }
 
-  private writeHost(): ConstructorParameters<typeof WriteSide>[0] {
-    return {
-      socket: this.socket,
-      core: this.core,
-      onWriteDeadline: (err) => {
-        this.reader.setError(abnormal('write deadline exceeded', err));
-        this.socket.destroy();
-      },
-    };
+  /** @internal ReadSideHost: the read side failed the connection; send the close frame, close TCP. */
+  afterLocalFailure(): void {
+    this.afterReceive();
   }
 
-  private onSocketData(chunk: Buffer): void {
+  /** @internal WriteSideHost */
+  onWriteDeadline(err: DeadlineExceededError): void {
+    this.reader.setError(() => abnormal('write deadline exceeded', err));
+    this.socket.destroy();
+  }
+
+  /** @internal ConnectionEvents */
+  onMessageStart(opcode: DataOpcode, compressed: boolean): void {
+    this.reader.onMessageStart(opcode, compressed);
+  }
+
+  /** @internal ConnectionEvents */
+  onMessageData(data: Buffer): void {
+    this.reader.onMessageData(data);
+  }
+
+  /** @internal ConnectionEvents */
+  onMessageEnd(): void {
+    this.reader.onMessageEnd();
+  }
+
+  /** @internal ConnectionEvents */
+  onError(err: ProtocolError): void {
+    this.reader.setError(err);
+  }
+
+  /** @internal */
+  handleSocketData(chunk: Buffer): void {
     this.lastReceiveAt = Date.now();
     this.core.receive(chunk);
     this.afterReceive();
@@ -512,7 +514,8 @@ export class Conn implements AsyncIterable<Message> {
     else this.reader.updateFlow();
   }
 
-  private onPing(data: Buffer): void {
+  /** @internal ConnectionEvents */
+  onPing(data: Buffer): void {
     if (this.pingHandler === null) return;
     try {
       this.pingHandler(data);
@@ -521,7 +524,8 @@ export class Conn implements AsyncIterable<Message> {
     }
   }
 
-  private onPong(data: Buffer): void {
+  /** @internal ConnectionEvents */
+  onPong(data: Buffer): void {
     const key = data.toString('latin1');
     const entries = this.pendingPings.get(key);
     const entry = entries?.shift();
@@ -535,9 +539,10 @@ export class Conn implements AsyncIterable<Message> {
     }
   }
 
-  private onPeerClose(code: number, reason: string): void {
+  /** @internal ConnectionEvents: the peer's close frame. */
+  onClose(code: number, reason: string): void {
     this.peerClose = { code, reason };
-    this.reader.setError(new CloseError(code, reason));
+    this.reader.setError(() => new CloseError(code, reason), NORMAL_CLOSE_CODES.has(code));
     if (this.closeHandler === null) return;
     try {
       this.closeHandler(code, reason);
@@ -554,9 +559,20 @@ export class Conn implements AsyncIterable<Message> {
     this.startClosing();
   }
 
-  private onSocketEnd(): void {
+  /** @internal */
+  onSocketError(err: Error): void {
+    this.reader.setError(() => abnormal(err.message, err));
+  }
+
+  /** @internal */
+  onSocketDrain(): void {
+    this.writer.onDrain();
+  }
+
+  /** @internal */
+  handleSocketEnd(): void {
     // The peer closed its side of TCP. Without its close frame, that is an abnormal closure.
-    this.reader.setError(abnormal('unexpected EOF'));
+    this.reader.setError(() => abnormal('unexpected EOF'));
     if (!this.socket.writableEnded) {
       this.writer.flush();
       this.socket.end();
@@ -564,14 +580,17 @@ export class Conn implements AsyncIterable<Message> {
     this.reader.service();
   }
 
-  private onSocketClose(): void {
+  /** @internal */
+  handleSocketClose(): void {
     if (this.socketClosed) return;
     this.socketClosed = true;
-    this.reader.setError(abnormal('connection closed'));
-    const readError = this.reader.terminalError!;
-    this.writer.finish(this.core.closeSent ? new CloseSentError() : readError);
-    for (const entries of this.pendingPings.values()) for (const e of entries) e.reject(readError);
-    this.pendingPings.clear();
+    this.reader.setError(() => abnormal('connection closed'));
+    const readError = (): Error => this.reader.terminalError!;
+    this.writer.finish(this.core.closeSent ? closeSent : readError);
+    if (this.pendingPings.size > 0) {
+      for (const entries of this.pendingPings.values()) for (const e of entries) e.reject(readError());
+      this.pendingPings.clear();
+    }
     for (const timer of [this.keepaliveTimer, this.pongTimer, this.closeTimer]) if (timer !== null) clearTimeout(timer);
     this.keepaliveTimer = this.pongTimer = this.closeTimer = null;
     this.reader.finish(readError);
@@ -584,10 +603,10 @@ export class Conn implements AsyncIterable<Message> {
 
   /** Our close frame is queued: no more messages, and the peer gets `closeTimeout` to answer. */
   private startClosing(): void {
-    if (this.closing) return;
-    this.closing = true;
+    if (this.closingStarted) return;
+    this.closingStarted = true;
     // Writes still waiting for their turn can no longer go; those already queued in the socket do.
-    this.writer.stopQueued(new CloseSentError());
+    this.writer.stopQueued(closeSent);
     this.writer.afterControl().catch(() => {});
     this.reader.updateFlow();
     if (!this.core.isClosed) this.armCloseTimer();
@@ -597,7 +616,7 @@ export class Conn implements AsyncIterable<Message> {
     if (this.closeTimer !== null || this.socketClosed) return;
     this.closeTimer = setTimeout(() => {
       this.closeTimer = null;
-      this.reader.setError(abnormal('close handshake timed out'));
+      this.reader.setError(() => abnormal('close handshake timed out'));
       this.socket.destroy();
     }, this.closeTimeout);
   }
@@ -620,7 +639,7 @@ export class Conn implements AsyncIterable<Message> {
 
   private keepaliveTick(): void {
     // core.closeSent: the pong timer may have just given up (same tick when pongTimeout equals pingInterval).
-    if (this.closing || this.socketClosed || this.pongTimer !== null || this.core.closeSent) return;
+    if (this.closingStarted || this.socketClosed || this.pongTimer !== null || this.core.closeSent) return;
     const sentAt = Date.now();
     this.core.ping(Buffer.from('keepalive'));
     this.writer.afterControl().catch(() => {});
@@ -628,7 +647,7 @@ export class Conn implements AsyncIterable<Message> {
       this.pongTimer = null;
       if (this.lastReceiveAt >= sentAt) return;
       // Nothing came back: the peer or the path is dead. Say why (best effort) and drop it.
-      this.reader.setError(new KeepaliveTimeoutError());
+      this.reader.setError(() => new KeepaliveTimeoutError());
       if (!this.core.closeSent) {
         this.core.close(CloseInternalServerErr, 'keepalive timeout');
         this.writer.flush();
@@ -657,6 +676,32 @@ function setUpDeflate(init: ConnInit): { decompressor: Decompressor | null; comp
       prepared: { level, windowBits: sendBits, memLevel, shareable: sendNoContext },
     },
   };
+}
+
+const closeSent = (): Error => new CloseSentError();
+
+/** Socket listeners shared by every connection: each finds its connection on the socket. */
+const kConn = Symbol('rfc6455.conn');
+type ConnSocket = Duplex & { [kConn]?: Conn };
+
+function onSocketData(this: ConnSocket, chunk: Buffer): void {
+  this[kConn]!.handleSocketData(chunk);
+}
+
+function onSocketEnd(this: ConnSocket): void {
+  this[kConn]!.handleSocketEnd();
+}
+
+function onSocketError(this: ConnSocket, err: Error): void {
+  this[kConn]!.onSocketError(err);
+}
+
+function onSocketClose(this: ConnSocket): void {
+  this[kConn]!.handleSocketClose();
+}
+
+function onSocketDrain(this: ConnSocket): void {
+  this[kConn]!.onSocketDrain();
 }
 
 /** A close error for a connection that ended without a closing handshake (1006). */

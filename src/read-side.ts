@@ -13,6 +13,7 @@ import { CloseInvalidFramePayloadData, CloseMessageTooBig } from './protocol/clo
 import type { Connection, DataOpcode } from './protocol/connection.js';
 import { WebSocketError } from './protocol/errors.js';
 import { Utf8Validator } from './protocol/utf8.js';
+import { LazyError } from './lazy-error.js';
 
 /** What the read side needs from its connection. */
 export interface ReadSideHost {
@@ -31,8 +32,9 @@ interface Waiter<T> {
   onAbort: (() => void) | undefined;
 }
 
-interface ReadWaiter extends Waiter<Message | MessageReader> {
-  kind: 'message' | 'reader';
+interface ReadWaiter extends Waiter<Message | MessageReader | IteratorResult<Message>> {
+  /** `iterate` is `for await`: a normal close ends it without an error. */
+  kind: 'message' | 'reader' | 'iterate';
 }
 
 interface PieceWaiter extends Waiter<Buffer | null> {
@@ -57,7 +59,8 @@ export class ReadSide implements PieceSource {
   /** zlib failed or was freed: compressed messages still queued will never complete. */
   private inflationDead = false;
   /** What reads throw once the queue is empty: the peer closed, or the connection failed. */
-  private error: Error | null = null;
+  private readonly ending = new LazyError();
+  private endedNormally = false;
   private deadline: number | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -72,13 +75,23 @@ export class ReadSide implements PieceSource {
     return this.buffered;
   }
 
+  /** What reads throw once everything queued has been read, if the connection has ended. */
   get terminalError(): Error | null {
-    return this.error;
+    return this.ending.get();
   }
 
-  /** Sets what reads throw once everything queued has been read; the first error wins. */
-  setError(err: Error): void {
-    if (this.error === null) this.error = err;
+  /**
+   * Sets what reads throw once everything queued has been read; the first error wins. `normal`:
+   * the peer closed normally, so iteration just ends (and the error need never be built).
+   */
+  setError(err: Error | (() => Error), normal = false): void {
+    if (this.ending.isSet) return;
+    this.ending.set(err);
+    this.endedNormally = normal;
+  }
+
+  private get ended(): boolean {
+    return this.ending.isSet;
   }
 
   // ---------------------------------------------------------------- reading
@@ -90,6 +103,16 @@ export class ReadSide implements PieceSource {
       if (head !== null && head.complete) return Promise.resolve(this.dequeueWhole());
     }
     return this.wait('message', options) as Promise<Message>;
+  }
+
+  /** The next step of `for await`: a message, or the end after a normal close. */
+  iterate(): Promise<IteratorResult<Message>> {
+    if (this.waiters.length === 0 && this.pieceWaiter === null) {
+      this.abandonStreaming();
+      const head = this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
+      if (head !== null && head.complete) return Promise.resolve({ value: this.dequeueWhole(), done: false });
+    }
+    return this.wait('iterate', undefined) as Promise<IteratorResult<Message>>;
   }
 
   nextReader(options?: ReadOptions): Promise<MessageReader> {
@@ -112,7 +135,7 @@ export class ReadSide implements PieceSource {
       this.streaming = null;
       return Promise.resolve(null);
     }
-    if (this.error !== null) return Promise.reject(this.error);
+    if (this.ended) return Promise.reject(this.terminalError);
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const waiter: PieceWaiter = { message, resolve, reject, signal, onAbort: undefined };
@@ -137,7 +160,7 @@ export class ReadSide implements PieceSource {
     this.armTimer();
   }
 
-  private wait(kind: ReadWaiter['kind'], options: ReadOptions | undefined): Promise<Message | MessageReader> {
+  private wait(kind: ReadWaiter['kind'], options: ReadOptions | undefined): Promise<Message | MessageReader | IteratorResult<Message>> {
     return new Promise((resolve, reject) => {
       const signal = options?.signal;
       if (signal?.aborted) return reject(signal.reason);
@@ -197,18 +220,19 @@ export class ReadSide implements PieceSource {
     while (this.waiters.length > 0) {
       const waiter = this.waiters[0]!;
       const head = this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
-      if (head !== null && !head.complete && this.error !== null && !(head.ended && !this.inflationDead)) {
+      if (head !== null && !head.complete && this.ended && !(head.ended && !this.inflationDead)) {
         // The connection ended in the middle of this message: it will never be complete. (One
         // that arrived whole and is still inflating will be: it is waited for.)
         this.queueHead++;
         this.buffered -= head.abandon();
         continue;
       }
-      if (head === null || (waiter.kind === 'message' && !head.complete)) {
-        if (head !== null || this.error === null) break;
+      if (head === null || (waiter.kind !== 'reader' && !head.complete)) {
+        if (head !== null || !this.ended) break;
         this.waiters.shift();
         settle(waiter);
-        waiter.reject(this.error);
+        if (waiter.kind === 'iterate' && this.endedNormally) waiter.resolve(DONE);
+        else waiter.reject(this.terminalError);
         continue;
       }
       this.waiters.shift();
@@ -216,6 +240,8 @@ export class ReadSide implements PieceSource {
       settle(waiter);
       if (waiter.kind === 'message') {
         waiter.resolve(this.dequeueWhole());
+      } else if (waiter.kind === 'iterate') {
+        waiter.resolve({ value: this.dequeueWhole(), done: false });
       } else {
         this.queue[this.queueHead++] = undefined as unknown as IncomingMessage;
         this.streaming = head;
@@ -241,10 +267,10 @@ export class ReadSide implements PieceSource {
       this.streaming = null;
       settle(waiter);
       waiter.resolve(null);
-    } else if (this.error !== null) {
+    } else if (this.ended) {
       this.pieceWaiter = null;
       settle(waiter);
-      waiter.reject(this.error);
+      waiter.reject(this.terminalError);
     }
   }
 
@@ -388,7 +414,7 @@ export class ReadSide implements PieceSource {
    * The socket is gone: settles every waiter with the terminal error, once messages that arrived
    * whole have finished inflating (nothing received is lost); then zlib is freed.
    */
-  finish(err: Error): void {
+  finish(err: Error | (() => Error)): void {
     this.setError(err);
     this.finished = true;
     this.decompressor?.closeWhenDone();
@@ -396,6 +422,8 @@ export class ReadSide implements PieceSource {
     this.clearTimer();
   }
 }
+
+const DONE: IteratorResult<Message> = Object.freeze({ value: undefined, done: true });
 
 function settle(waiter: { signal: AbortSignal | undefined; onAbort: (() => void) | undefined }): void {
   if (waiter.signal !== undefined && waiter.onAbort !== undefined) waiter.signal.removeEventListener('abort', waiter.onAbort);

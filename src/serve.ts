@@ -103,28 +103,32 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
 
   netServer.on('connection', (socket) => {
     socket.on('error', () => {}); // failures surface through the handshake or the connection
-    void (async () => {
-      let request: UpgradeRequest | undefined;
-      try {
-        const { head, rest } = await upgrader.readRequest(socket);
+    // Promise chains rather than an async function, which would stay alive (with its generator)
+    // for as long as each connection lasts.
+    upgrader.readRequest(socket).then(
+      ({ head, rest }) => {
         const path = head.target.split('?')[0];
         if (options.path !== undefined && path !== options.path) {
           endGracefully(socket, buildErrorResponse(404, 'not found'));
           throw new HandshakeError(404, 'not found');
         }
         const conn = upgrader.accept(socket, head, rest, undefined);
-        request = conn.request!;
+        const request = conn.request!;
         server?.track(conn);
+        let handled: void | Promise<void>;
         try {
-          await handler(conn, request);
+          handled = handler(conn, request);
         } catch (err) {
-          report(err, request);
-          void conn.close(CloseInternalServerErr, 'internal error').catch(() => conn.closeNow());
+          handled = Promise.reject(err);
         }
-      } catch (err) {
-        report(err, request);
-      }
-    })();
+        if (handled instanceof Promise) {
+          handled.catch((err: unknown) => {
+            report(err, request);
+            void conn.close(CloseInternalServerErr, 'internal error').catch(() => conn.closeNow());
+          });
+        }
+      },
+    ).catch((err: unknown) => report(err));
   });
 
   return new Promise((resolve, reject) => {

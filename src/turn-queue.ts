@@ -13,6 +13,11 @@ export class TurnQueue {
     return !this.held && this.waiting.length === 0;
   }
 
+  /** Some write is waiting for the turn. */
+  get hasWaiters(): boolean {
+    return this.waiting.length > 0;
+  }
+
   /** Waits for the turn. Rejects with the signal's reason if aborted while waiting. */
   acquire(signal?: AbortSignal): Promise<void> {
     if (this.idle) {

@@ -19,6 +19,7 @@ import type { Connection } from './protocol/connection.js';
 import { CloseError } from './protocol/errors.js';
 import { Opcode } from './protocol/frame.js';
 import { isValidUtf8 } from './protocol/utf8.js';
+import { LazyError } from './lazy-error.js';
 import { TurnQueue } from './turn-queue.js';
 
 /** Options for the write methods of `Conn` and `MessageWriter`. */
@@ -62,9 +63,9 @@ export class WriteSide implements Flushable, FragmentSink {
   private writerCompressed = false;
   private readonly turns = new TurnQueue();
   /** New writes are refused with this (a close was requested); queued ones still go. */
-  private refusal: Error | null = null;
+  private readonly refusal = new LazyError();
   /** Everything fails with this, queued writes included. */
-  private failure: Error | null = null;
+  private readonly failure = new LazyError();
   private writtenWaiters: Pending[] = [];
   private drainWaiters: Pending[] = [];
   private deadline: number | null = null;
@@ -91,8 +92,7 @@ export class WriteSide implements Flushable, FragmentSink {
     if (type === TextMessage && typeof data !== 'string' && !isValidUtf8(payload)) {
       return Promise.reject(new TypeError('websocket: text message is not valid UTF-8'));
     }
-    const refused = this.refusal ?? this.failure;
-    if (refused !== null) return Promise.reject(refused);
+    if (this.refusal.isSet) return Promise.reject(this.refusal.get());
     const compression = this.compressionFor(payload.length);
     if (compression !== null) {
       return this.withTurn(options, async () => ({ after: this.append(type, await compression.compressor.compress(payload), true, true, options) }));
@@ -102,8 +102,7 @@ export class WriteSide implements Flushable, FragmentSink {
   }
 
   writePrepared(message: PreparedMessage, options?: WriteOptions): Promise<void> {
-    const refused = this.refusal ?? this.failure;
-    if (refused !== null) return Promise.reject(refused);
+    if (this.refusal.isSet) return Promise.reject(this.refusal.get());
     const compression = this.compressionFor(message.data.length);
     if (compression !== null && !compression.prepared.shareable) {
       // With context takeover, each connection's compressor state differs: compress here.
@@ -128,12 +127,11 @@ export class WriteSide implements Flushable, FragmentSink {
 
   async nextWriter(type: DataMessageType, options?: WriteOptions): Promise<MessageWriter> {
     if (!isDataMessageType(type)) throw new TypeError(`websocket: ${String(type)} is not a data message type`);
-    const refused = this.refusal ?? this.failure;
-    if (refused !== null) throw refused;
+    if (this.refusal.isSet) throw this.refusal.get()!;
     await this.track(this.turns.acquire(options?.signal));
-    if (this.failure !== null) {
+    if (this.failure.isSet) {
       this.turns.release();
-      throw this.failure;
+      throw this.failure.get()!;
     }
     // A streamed message's size is unknown, so the threshold does not apply.
     this.writerCompressed = this.compression !== null && this.compressEnabled;
@@ -142,10 +140,10 @@ export class WriteSide implements Flushable, FragmentSink {
 
   /** @internal FragmentSink: one fragment of the open writer's message. */
   async writeFragment(type: DataMessageType, payload: Buffer, first: boolean, fin: boolean): Promise<void> {
-    if (this.failure !== null) throw this.failure;
+    if (this.failure.isSet) throw this.failure.get()!;
     const compressed = this.writerCompressed;
     const bytes = compressed ? await this.compression!.compressor.compress(payload, fin) : payload;
-    if (this.failure !== null) throw this.failure;
+    if (this.failure.isSet) throw this.failure.get()!;
     const byReference = this.host.core.sendFrame(first ? type : Opcode.Continuation, bytes, fin, compressed && first);
     await this.afterAppend(byReference && !compressed, undefined);
   }
@@ -183,7 +181,7 @@ export class WriteSide implements Flushable, FragmentSink {
 
   /** Appends a whole message; returns what the caller waits for. Throws when it cannot be sent. */
   private append(type: DataMessageType, payload: Buffer, compressed: boolean, owned: boolean, options: WriteOptions | undefined): Promise<void> {
-    if (this.failure !== null) throw this.failure;
+    if (this.failure.isSet) throw this.failure.get()!;
     const byReference = this.host.core.sendMessage(type, payload, compressed);
     return this.afterAppend(byReference && !owned, options);
   }
@@ -201,11 +199,11 @@ export class WriteSide implements Flushable, FragmentSink {
     await this.track(this.turns.acquire(options?.signal));
     let after: Promise<void>;
     try {
-      if (this.failure !== null) throw this.failure;
+      if (this.failure.isSet) throw this.failure.get()!;
       ({ after } = await append());
     } catch (err) {
       // Compression cut short by the connection closing: report why the connection closed.
-      throw this.failure ?? err;
+      throw this.failure.get() ?? err;
     } finally {
       this.turns.release();
     }
@@ -242,7 +240,7 @@ export class WriteSide implements Flushable, FragmentSink {
   }
 
   private whenDrained(options: WriteOptions | undefined): Promise<void> {
-    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.failure.isSet) return Promise.reject(this.failure.get());
     if (!this.host.socket.writableNeedDrain) return RESOLVED;
     const signal = options?.signal;
     return this.track(
@@ -282,7 +280,7 @@ export class WriteSide implements Flushable, FragmentSink {
     if (chunks.length === 0) return;
     const socket = this.host.socket;
     if (socket.destroyed || socket.writableEnded) {
-      this.rejectAll(this.writtenWaiters, this.failure ?? new CloseError(CloseAbnormalClosure, 'connection closed'));
+      this.rejectAll(this.writtenWaiters, this.failure.get() ?? new CloseError(CloseAbnormalClosure, 'connection closed'));
       this.writtenWaiters = [];
       return;
     }
@@ -336,7 +334,7 @@ export class WriteSide implements Flushable, FragmentSink {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.deadline === null || this.waiting === 0 || this.failure !== null) return;
+    if (this.deadline === null || this.waiting === 0 || this.failure.isSet) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       if (this.deadline === null || this.waiting === 0) return;
@@ -348,25 +346,29 @@ export class WriteSide implements Flushable, FragmentSink {
   }
 
   /** From now on, new writes fail with `err`; writes already queued still go out. */
-  refuse(err: Error): void {
-    if (this.refusal === null) this.refusal = err;
+  refuse(err: Error | (() => Error)): void {
+    this.refusal.set(err);
   }
 
   /** New writes and writes waiting for their turn fail with `err`; bytes already queued still go. */
-  stopQueued(err: Error): void {
+  stopQueued(err: Error | (() => Error)): void {
     this.refuse(err);
-    this.turns.failAll(err);
+    if (this.turns.hasWaiters) this.turns.failAll(this.refusal.get());
   }
 
   /** Every write fails with `err`, queued ones included: nothing more can be sent. */
-  fail(err: Error): void {
-    if (this.failure !== null) return;
-    this.failure = err;
+  fail(err: Error | (() => Error)): void {
+    if (this.failure.isSet) return;
+    this.failure.set(err);
     this.refuse(err);
-    this.turns.failAll(err);
-    this.rejectAll(this.drainWaiters, err);
+    const waiting = this.turns.hasWaiters || this.drainWaiters.length > 0 || this.writtenWaiters.length > 0;
+    if (waiting) {
+      const error = this.failure.get();
+      this.turns.failAll(error);
+      this.rejectAll(this.drainWaiters, error);
+      this.rejectAll(this.writtenWaiters, error);
+    }
     this.drainWaiters = [];
-    this.rejectAll(this.writtenWaiters, err);
     this.writtenWaiters = [];
     if (this.timer !== null) {
       clearTimeout(this.timer);
@@ -375,7 +377,7 @@ export class WriteSide implements Flushable, FragmentSink {
   }
 
   /** The socket is gone: fail what waits, free zlib. */
-  finish(err: Error): void {
+  finish(err: Error | (() => Error)): void {
     this.fail(err);
     this.compression?.compressor.close();
   }

@@ -33,7 +33,8 @@ export function headerEntries(init: HeadersInit | undefined): Array<[string, str
  * ```
  */
 export class HttpHeaders implements Iterable<[string, string]> {
-  private readonly fields = new Map<string, string[]>();
+  /** One string for a field sent once (the usual case, and the cheaper one), an array for repeats. */
+  private readonly fields = new Map<string, string | string[]>();
   private lines = 0;
 
   /** Builds headers from `[name, value]` pairs or a plain record (values may be arrays). */
@@ -47,7 +48,8 @@ export class HttpHeaders implements Iterable<[string, string]> {
   append(name: string, value: string): void {
     const key = name.toLowerCase();
     const values = this.fields.get(key);
-    if (values === undefined) this.fields.set(key, [value]);
+    if (values === undefined) this.fields.set(key, value);
+    else if (typeof values === 'string') this.fields.set(key, [values, value]);
     else values.push(value);
     this.lines++;
   }
@@ -55,13 +57,13 @@ export class HttpHeaders implements Iterable<[string, string]> {
   /** All values of a field combined as one list (RFC 9110 §5.3), or undefined when absent. */
   get(name: string): string | undefined {
     const values = this.fields.get(name.toLowerCase());
-    if (values === undefined) return undefined;
-    return values.length === 1 ? values[0] : values.join(', ');
+    return typeof values === 'object' ? values.join(', ') : values;
   }
 
   /** Every line's value of a field, in order received. */
   getAll(name: string): readonly string[] {
-    return this.fields.get(name.toLowerCase()) ?? [];
+    const values = this.fields.get(name.toLowerCase());
+    return values === undefined ? [] : typeof values === 'string' ? [values] : values;
   }
 
   /** Whether there is at least one line of this name. */
@@ -76,13 +78,16 @@ export class HttpHeaders implements Iterable<[string, string]> {
 
   /** `[lowercased name, value]` for every line, grouped by name. */
   *[Symbol.iterator](): IterableIterator<[string, string]> {
-    for (const [name, values] of this.fields) for (const value of values) yield [name, value];
+    for (const [name, values] of this.fields) {
+      if (typeof values === 'string') yield [name, values];
+      else for (const value of values) yield [name, value];
+    }
   }
 
   /** A null-prototype record of combined values, for logging and for APIs that want one. */
   toRecord(): Record<string, string> {
     const out: Record<string, string> = Object.create(null) as Record<string, string>;
-    for (const [name, values] of this.fields) out[name] = values.join(', ');
+    for (const [name, values] of this.fields) out[name] = typeof values === 'string' ? values : values.join(', ');
     return out;
   }
 }

@@ -40,8 +40,8 @@ export interface FrameHandler {
  */
 export class FrameParser {
   private readonly handler: FrameHandler;
-  /** Holds the start of a header split across chunks; at most 14 bytes. */
-  private readonly partialHeader = Buffer.alloc(MAX_HEADER_LENGTH);
+  /** Holds the start of a header split across chunks; at most 14 bytes, allocated on first need. */
+  private partialHeader: Buffer | null = null;
   private partialLength = 0;
   private current: FrameHeader | null = null;
   /** Payload bytes of the current frame not yet seen. */
@@ -101,8 +101,9 @@ export class FrameParser {
           // Complete a header that began in an earlier chunk.
           const had = this.partialLength;
           const take = Math.min(MAX_HEADER_LENGTH - had, end - pos);
-          chunk.copy(this.partialHeader, had, pos, pos + take);
-          header = decodeFrameHeader(this.partialHeader, 0, had + take);
+          const partial = this.partialHeader!;
+          chunk.copy(partial, had, pos, pos + take);
+          header = decodeFrameHeader(partial, 0, had + take);
           if (header === null) {
             this.partialLength = had + take;
             return;
@@ -125,6 +126,8 @@ export class FrameParser {
   }
 
   private keepPartialHeader(chunk: Buffer, pos: number, end: number): void {
+    // From Node's shared pool: no buffer of its own for every idle connection.
+    this.partialHeader ??= Buffer.allocUnsafe(MAX_HEADER_LENGTH);
     chunk.copy(this.partialHeader, 0, pos, end);
     this.partialLength = end - pos;
   }
