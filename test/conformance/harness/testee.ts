@@ -1,0 +1,126 @@
+/**
+ * Testees: what the conformance cases run against. A testee hands out peers, one per case, each
+ * at the far end of a fresh WebSocket connection to the code under test. The server side is
+ * `scripts/echo-server.ts`, the Autobahn testee itself, spawned once per test file; a client-side
+ * testee (the echo client, connecting to a scripted server) hands out peers with role 'server'
+ * and runs the same case tables.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { type Socket, connect } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { Peer, type PeerOptions } from './peer.js';
+
+export interface Testee {
+  /** What is under test, for messages. */
+  readonly name: string;
+  /** A new connection to the testee, as the peer that drives it. */
+  open(): Promise<Peer>;
+}
+
+/** §1.3: the GUID the accept key is derived with. */
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/**
+ * `scripts/echo-server.ts` on a port of its choosing, started before the file's first test and
+ * killed after its last. (`startScript` in test/helpers stops its child after each test; one
+ * server for a whole file keeps the suite fast.)
+ */
+export function echoServerTestee(): Testee {
+  let child: ChildProcess | null = null;
+  let port = 0;
+  beforeAll(async () => {
+    ({ child, port } = await spawnEchoServer());
+  }, 30_000);
+  afterAll(() => {
+    child?.kill('SIGKILL');
+  });
+  return {
+    name: 'scripts/echo-server.ts',
+    open: () => openClientPeer(port),
+  };
+}
+
+async function spawnEchoServer(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/echo-server.ts', '--port', '0', '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      output += d.toString();
+      const m = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`scripts/echo-server.ts exited with ${code}: ${output}`)));
+  });
+  return { child, port };
+}
+
+/** Connects to a WebSocket server and completes the opening handshake (§4.1), checking the answer. */
+export async function openClientPeer(port: number, options: PeerOptions = {}): Promise<Peer> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const key = randomBytes(16).toString('base64');
+  socket.write(
+    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const { head, rest } = await readResponseHead(socket);
+  const [status, ...lines] = head.split('\r\n');
+  const headers = new Map(
+    lines.map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()] as const;
+    }),
+  );
+  const accept = createHash('sha1').update(key + GUID).digest('base64');
+  const problem =
+    !/^HTTP\/1\.1 101 /.test(status ?? '') ? 'status is not 101'
+    : headers.get('upgrade')?.toLowerCase() !== 'websocket' ? 'Upgrade is not websocket'
+    : !/\bupgrade\b/i.test(headers.get('connection') ?? '') ? 'Connection does not list Upgrade'
+    : headers.get('sec-websocket-accept') !== accept ? 'Sec-WebSocket-Accept is wrong'
+    : headers.has('sec-websocket-extensions') && options.rsv1Allowed !== true ? 'an extension was accepted that was not offered'
+    : null;
+  if (problem !== null) {
+    socket.destroy();
+    throw new Error(`opening handshake refused (${problem}):\n${head}`);
+  }
+  socket.pause(); // the peer resumes reading when it attaches its listeners
+  const peer = new Peer('client', socket, rest, options);
+  socket.resume();
+  return peer;
+}
+
+function readResponseHead(socket: Socket): Promise<{ head: string; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (received.length > 16 * 1024) fail(new Error('response head too long'));
+        return;
+      }
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', fail);
+      socket.pause();
+      resolve({ head: received.subarray(0, end).toString('latin1'), rest: received.subarray(end + 4) });
+    };
+    const onEnd = (): void => fail(new Error(`connection ended during the handshake: ${received.toString('latin1')}`));
+    const fail = (err: Error): void => {
+      socket.off('data', onData);
+      socket.destroy();
+      reject(err);
+    };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('error', fail);
+  });
+}
