@@ -79,6 +79,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 reports="${AUTOBAHN_REPORTS:-$root/autobahn/reports}"
 mkdir -p "$reports" && reports="$(cd "$reports" && pwd)" || exit 2
 cd "$root" || exit 2
+# Background processes are started as simple commands, never through a function: then $! is
+# the process itself, not a subshell that would leave it running when killed.
 tsx() { node --import tsx "$@"; }
 
 if [ "$mode" = server ]; then
@@ -112,7 +114,7 @@ cleanup() {
   [ -z "$testee_pid" ] || kill "$testee_pid" 2>/dev/null
   [ -z "$wstest_pid" ] || kill "$wstest_pid" 2>/dev/null
   [ -z "$container" ] || docker stop --time 2 "$container" >/dev/null 2>&1
-  wait 2>/dev/null
+  wait
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -135,7 +137,7 @@ echo "cases: ${cases:-all}$([ "$compression" = 1 ] || echo ' but 12.* and 13.* (
 
 if [ "$mode" = server ]; then
   log="$reports/testee.log"
-  tsx "$testee" --port "$port" --host 127.0.0.1 ${testee_flags[@]+"${testee_flags[@]}"} >"$log" 2>&1 &
+  node --import tsx "$testee" --port "$port" --host 127.0.0.1 ${testee_flags[@]+"${testee_flags[@]}"} >"$log" 2>&1 &
   testee_pid=$!
   for ((i = 0; i < 240; i++)); do
     grep -q 'listening on' "$log" && break
@@ -158,7 +160,7 @@ else
     container="rfc6455-autobahn-$$"
     run_wstest --detach --name "$container" >"$log" 2>&1 || { cat "$log" >&2; container=''; exit 2; }
   else
-    run_wstest >"$log" 2>&1 &
+    "$wstest" --mode "$wstest_mode" --spec "$spec" >"$log" 2>&1 &
     wstest_pid=$!
   fi
   listening=0

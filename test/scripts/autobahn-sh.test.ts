@@ -6,6 +6,7 @@
  * which runs that fake wstest the way the image would.
  */
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,18 @@ function run(box: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}): Promise
   });
 }
 
+/** Nothing listens on `port` any more: whatever the script started there has been stopped. */
+function expectNothingListening(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      reject(new Error(`something still listens on port ${port} after the script ended`));
+    });
+    socket.once('error', () => resolve());
+  });
+}
+
 const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 const readLog = (path: string): string => readFileSync(path, 'utf8');
 
@@ -131,12 +144,14 @@ describe('scripts/autobahn.sh with a wstest', () => {
     expect(agent!.cases.map((c) => `${c.id}:${c.behavior}:${c.remoteCloseCode}`)).toEqual(
       ['1.1.1', '1.2.1', '2.1', '5.3', '6.2.1', '7.1.1', '9.1.1', '10.1.1'].map((id) => `${id}:OK:1000`),
     );
+    await expectNothingListening(port); // the echo server was stopped
   });
 
   it('uses the wstest named by WSTEST, runs only the cases asked for, and exits 1 listing what is not OK', async () => {
     const box = sandbox({ wstest: 'elsewhere' });
+    const port = await freePort();
     const r = await run(box, ['server', '1.*,7.1.1'], {
-      AUTOBAHN_PORT: String(await freePort()),
+      AUTOBAHN_PORT: String(port),
       WSTEST: join(box.dir, 'wstest'),
       FAKE_WSTEST_VERDICTS: '7.1.1=NON-STRICT',
     });
@@ -145,6 +160,7 @@ describe('scripts/autobahn.sh with a wstest', () => {
     expect(r.stdout).toMatch(/^ 7 Close Handling\s+1\s+0\s+1\s+0\s+0\s+0$/m);
     expect(r.stdout).toMatch(/^ {2}7\.1\.1 +NON-STRICT +behavior=NON-STRICT close=OK code=1000/m);
     expect(r.stdout).toContain('Result: FAIL (1 of 3 cases are not OK or INFORMATIONAL)');
+    await expectNothingListening(port);
   });
 
   it('tests a client: starts the fuzzing server, runs the driver with --compression, and includes 12 and 13', async () => {
@@ -161,6 +177,7 @@ describe('scripts/autobahn.sh with a wstest', () => {
     expect(readJson(join(box.reports, 'fuzzingserver.json'))).toMatchObject({ url: `ws://127.0.0.1:${port}`, 'exclude-cases': [] });
     expect(r.stdout).toContain('Result: PASS (all 10 cases are OK or INFORMATIONAL)');
     expect(r.stdout).toMatch(/^13 Compression \(parameters\)\s+1\s+1/m);
+    await expectNothingListening(port); // wstest's fuzzing server was stopped
   });
 
   it('exits 2 when the client driver does not exist', async () => {
@@ -176,16 +193,19 @@ describe('scripts/autobahn.sh with Docker', () => {
     const box = sandbox({ wstest: 'path', docker: 'up' });
     const log = join(box.dir, 'docker.log');
 
-    const server = await run(box, ['server', '2.*'], { AUTOBAHN_PORT: String(await freePort()) });
+    const serverPort = await freePort();
+    const server = await run(box, ['server', '2.*'], { AUTOBAHN_PORT: String(serverPort) });
     expect(server.status).toBe(0);
+    await expectNothingListening(serverPort);
     expect(server.stdout).toContain('Autobahn fuzzingclient (Docker image crossbario/autobahn-testsuite)');
     expect(readJson(join(box.reports, 'fuzzingclient.json')).outdir).toBe('/reports/servers');
     expect(readLog(log)).toBe(
       `info\nrun --rm --network host -v ${box.reports}:/reports crossbario/autobahn-testsuite wstest --mode fuzzingclient --spec /reports/fuzzingclient.json\n`,
     );
 
+    const clientPort = await freePort();
     const client = await run(box, ['client', '1.*'], {
-      AUTOBAHN_PORT: String(await freePort()),
+      AUTOBAHN_PORT: String(clientPort),
       AUTOBAHN_IMAGE: 'example/autobahn:1',
       AUTOBAHN_CLIENT_TESTEE: join(FIXTURES, 'echo-client-stub.ts'),
     });
@@ -198,5 +218,6 @@ describe('scripts/autobahn.sh with Docker', () => {
     );
     const name = /--name (\S+)/.exec(calls[1]!)![1];
     expect(calls[2]).toBe(`stop --time 2 ${name}`);
+    await expectNothingListening(clientPort); // the "container" was stopped
   });
 });
