@@ -51,6 +51,7 @@ export class Peer {
   private waiter: (() => void) | null = null;
   private message: { type: MessageType; pieces: Buffer[]; frames: number } | null = null;
   private closeReceived = false;
+  private closeSent = false;
   private stopped = false;
   private maskSeed = 0x2545f491;
 
@@ -70,7 +71,9 @@ export class Peer {
 
   /** Sends frames (masked if this peer is the client), delivered as asked. */
   async send(frames: FrameSpec | readonly FrameSpec[], delivery: Delivery = 'whole'): Promise<void> {
-    const encoded = (Array.isArray(frames) ? frames : [frames]).map((f: FrameSpec) => encodeFrame(f, this.maskKeyFor(f)));
+    const list: readonly FrameSpec[] = Array.isArray(frames) ? frames : [frames];
+    if (list.some((f) => f.opcode === OP.close)) this.closeSent = true;
+    const encoded = list.map((f) => encodeFrame(f, this.maskKeyFor(f)));
     if (delivery === 'frame-wise') {
       for (const bytes of encoded) {
         await this.write(bytes);
@@ -169,17 +172,21 @@ export class Peer {
 
   /**
    * The testee failed the connection (§7.1.7): the next event is its close frame with `code`,
-   * nothing before it. As Autobahn does, this peer answers the close, then TCP must end.
+   * nothing before it. As Autobahn does, this peer answers the close (unless it sent one
+   * already), then TCP must end.
    */
   async expectFailure(code: number): Promise<void> {
     await this.expectClose([code]);
-    await this.send(close(code));
+    if (!this.closeSent) await this.send(close(code));
     await this.expectTcpClosed();
   }
 
-  /** A normal closing handshake started by this peer; the testee echoes the code or answers 1000. */
-  async closeNormally(code = 1000, reason = '', accepted: ReadonlyArray<number | null> = [1000, code]): Promise<void> {
-    await this.send(close(code, reason));
+  /**
+   * A normal closing handshake started by this peer (`code` null: a close frame without payload);
+   * the testee answers with one of `accepted`, by default the same code or 1000.
+   */
+  async closeNormally(code: number | null = 1000, reason = '', accepted: ReadonlyArray<number | null> = [1000, code]): Promise<void> {
+    await this.send(code === null ? close() : close(code, reason));
     await this.expectClose(accepted);
     await this.expectTcpClosed();
   }
