@@ -82,6 +82,6 @@ const GROUPS: Group[] = [
 ];
 
 export const UTF8_CORPUS: Array<{ group: string; samples: Utf8Sample[] }> = GROUPS.map((g, i) => ({
-  group: `6.${i + 5} ${g.title}`,
+  group: g.title,
   samples: g.entries.map(([h, valid], j) => ({ id: `6.${i + 5}.${j + 1}`, bytes: Buffer.from(h, 'hex'), valid })),
 }));

@@ -1,13 +1,13 @@
 /**
  * Testees: what the conformance cases run against. A testee hands out peers, one per case, each
  * at the far end of a fresh WebSocket connection to the code under test. The server side is
- * `scripts/echo-server.ts`, the Autobahn testee itself, spawned once per test file; a client-side
- * testee (the echo client, connecting to a scripted server) hands out peers with role 'server'
- * and runs the same case tables.
+ * `scripts/echo-server.ts`, the Autobahn testee itself, spawned once per test file. A client is
+ * tested with {@link clientTestee}: it makes the client connect, accepts the connection as a
+ * scripted server, and hands out peers with role 'server' that run the same case tables.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { type Socket, connect } from 'node:net';
+import { type Server, type Socket, connect, createServer } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { Peer, type PeerOptions } from './peer.js';
 
@@ -71,14 +71,9 @@ export async function openClientPeer(port: number, options: PeerOptions = {}): P
     `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
-  const { head, rest } = await readResponseHead(socket);
+  const { head, rest } = await readHead(socket);
   const [status, ...lines] = head.split('\r\n');
-  const headers = new Map(
-    lines.map((line) => {
-      const colon = line.indexOf(':');
-      return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()] as const;
-    }),
-  );
+  const headers = parseHeaderLines(lines);
   const accept = createHash('sha1').update(key + GUID).digest('base64');
   const problem =
     !/^HTTP\/1\.1 101 /.test(status ?? '') ? 'status is not 101'
@@ -91,20 +86,20 @@ export async function openClientPeer(port: number, options: PeerOptions = {}): P
     socket.destroy();
     throw new Error(`opening handshake refused (${problem}):\n${head}`);
   }
-  socket.pause(); // the peer resumes reading when it attaches its listeners
   const peer = new Peer('client', socket, rest, options);
-  socket.resume();
+  socket.resume(); // paused by readHead until the peer listens
   return peer;
 }
 
-function readResponseHead(socket: Socket): Promise<{ head: string; rest: Buffer }> {
+/** An HTTP head (up to the blank line) and the bytes after it, leaving the socket paused. */
+function readHead(socket: Socket): Promise<{ head: string; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let received = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       received = Buffer.concat([received, chunk]);
       const end = received.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (received.length > 16 * 1024) fail(new Error('response head too long'));
+        if (received.length > 16 * 1024) fail(new Error('HTTP head too long'));
         return;
       }
       socket.off('data', onData);
@@ -123,4 +118,71 @@ function readResponseHead(socket: Socket): Promise<{ head: string; rest: Buffer 
     socket.once('end', onEnd);
     socket.once('error', fail);
   });
+}
+
+/**
+ * A client under test. `launch(url)` makes it connect to `url` and echo every message it gets, as
+ * Autobahn's client driver does (a script, or a Dialer in process); this side accepts the
+ * connection as a scripted server. One listener for the calling test file.
+ */
+export function clientTestee(name: string, launch: (url: string) => void | Promise<void>): Testee {
+  let server: Server | null = null;
+  let port = 0;
+  const arrived: Socket[] = [];
+  let waiting: ((socket: Socket) => void) | null = null;
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      if (waiting !== null) {
+        const take = waiting;
+        waiting = null;
+        take(socket);
+      } else {
+        arrived.push(socket);
+      }
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve()))));
+  return {
+    name,
+    async open() {
+      const socket = arrived.shift() ?? new Promise<Socket>((resolve) => (waiting = resolve));
+      await launch(`ws://127.0.0.1:${port}/`);
+      return acceptServerPeer(await socket);
+    },
+  };
+}
+
+/** Reads a client's opening handshake on `socket`, checks it (§4.2.1) and accepts it (§4.2.2). */
+export async function acceptServerPeer(socket: Socket, options: PeerOptions = {}): Promise<Peer> {
+  const { head, rest } = await readHead(socket);
+  const [requestLine, ...lines] = head.split('\r\n');
+  const headers = parseHeaderLines(lines);
+  const key = headers.get('sec-websocket-key') ?? '';
+  const problem =
+    !/^GET \S+ HTTP\/1\.1$/.test(requestLine ?? '') ? 'not a GET with HTTP/1.1'
+    : headers.get('upgrade')?.toLowerCase() !== 'websocket' ? 'Upgrade is not websocket'
+    : !/\bupgrade\b/i.test(headers.get('connection') ?? '') ? 'Connection does not list Upgrade'
+    : headers.get('sec-websocket-version') !== '13' ? 'Sec-WebSocket-Version is not 13'
+    : Buffer.from(key, 'base64').length !== 16 ? 'Sec-WebSocket-Key is not 16 bytes in base64'
+    : null;
+  if (problem !== null) {
+    socket.destroy();
+    throw new Error(`the client's opening handshake is wrong (${problem}):\n${head}`);
+  }
+  const accept = createHash('sha1').update(key + GUID).digest('base64');
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const peer = new Peer('server', socket, rest, options);
+  socket.resume();
+  return peer;
+}
+
+function parseHeaderLines(lines: readonly string[]): Map<string, string> {
+  return new Map(
+    lines.map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()] as const;
+    }),
+  );
 }
