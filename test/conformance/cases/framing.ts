@@ -4,7 +4,7 @@
  * write and in 1-byte TCP chops. The testee must echo each message whole, with its type.
  */
 import type { ConformanceCase } from '../harness/run-cases.js';
-import { type Delivery } from '../harness/peer.js';
+import type { Delivery } from '../harness/peer.js';
 import { OP } from '../harness/wire.js';
 import { binaryPayload, textPayload } from './payloads.js';
 

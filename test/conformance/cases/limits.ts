@@ -70,7 +70,7 @@ export const limitCases: ConformanceCase[] = [
       timeout: TIMEOUT,
       async run(peer) {
         for (let n = 0; n < 1000; n++) {
-          // A different payload each time, so an echo of the wrong message cannot pass.
+          // Two payloads in turn, so an echo of the previous message cannot pass for this one.
           const payload = payloadOf(kind, length + 1).subarray(n % 2, n % 2 + length);
           await peer.send({ opcode: opcodeOf(kind), payload });
           await peer.expectMessage(kind, payload);

@@ -23,25 +23,29 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /**
  * `scripts/echo-server.ts` on a port of its choosing, started before the file's first test and
- * killed after its last. (`startScript` in test/helpers stops its child after each test; one
- * server for a whole file keeps the suite fast.)
+ * killed after its last, which fails if the server did not survive every case (bad input must
+ * never crash it). (`startScript` in test/helpers stops its child after each test; one server
+ * for a whole file keeps the suite fast.)
  */
 export function echoServerTestee(): Testee {
-  let child: ChildProcess | null = null;
-  let port = 0;
+  let server: { child: ChildProcess; port: number; output: () => string } | null = null;
   beforeAll(async () => {
-    ({ child, port } = await spawnEchoServer());
+    server = await spawnEchoServer();
   }, 30_000);
   afterAll(() => {
-    child?.kill('SIGKILL');
+    if (server === null) return;
+    const { child, output } = server;
+    const died = child.exitCode !== null || child.signalCode !== null;
+    child.kill('SIGKILL');
+    if (died) throw new Error(`scripts/echo-server.ts died during the run (${child.exitCode ?? child.signalCode}):\n${output()}`);
   });
   return {
     name: 'scripts/echo-server.ts',
-    open: () => openClientPeer(port),
+    open: () => openClientPeer(server!.port),
   };
 }
 
-async function spawnEchoServer(): Promise<{ child: ChildProcess; port: number }> {
+async function spawnEchoServer(): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/echo-server.ts', '--port', '0', '--host', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -56,7 +60,7 @@ async function spawnEchoServer(): Promise<{ child: ChildProcess; port: number }>
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`scripts/echo-server.ts exited with ${code}: ${output}`)));
   });
-  return { child, port };
+  return { child, port, output: () => output };
 }
 
 /** Connects to a WebSocket server and completes the opening handshake (§4.1), checking the answer. */
