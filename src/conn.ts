@@ -141,6 +141,9 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   private closingStarted = false;
   private tcpClosing = false;
   private closeTimer: NodeJS.Timeout | null = null;
+  /** The connection failed; its close frame waits for the application to read what came before. */
+  private failureCloseDue = false;
+  private failureTimer: NodeJS.Timeout | null = null;
   private socketClosed = false;
   private peerClose: { code: number; reason: string } | null = null;
   private closePromise: Promise<void> | null = null;
@@ -165,6 +168,8 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
         maxFragments: init.maxFragments ?? CONN_DEFAULTS.maxFragments,
         writeBufferSize,
         compression: this.compression !== null,
+        // Messages that arrived before a bad frame are answered before the failure's close frame.
+        deferFailureClose: true,
       },
       this,
     );
@@ -472,6 +477,11 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
     this.afterReceive();
   }
 
+  /** @internal ReadSideHost: the application has read everything received before the failure. */
+  onReadsExhausted(): void {
+    if (this.failureCloseDue) this.sendFailureClose();
+  }
+
   /** @internal WriteSideHost */
   onWriteDeadline(err: DeadlineExceededError): void {
     this.reader.setError(() => abnormal('write deadline exceeded', err));
@@ -507,6 +517,7 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
 
   /** After the state machine took input (or failed): send what it queued, follow its state. */
   private afterReceive(): void {
+    if (this.core.failure !== null && !this.core.closeSent && !this.failureCloseDue) this.scheduleFailureClose();
     if (this.core.pendingOutputBytes > 0) this.writer.afterControl().catch(() => {});
     if (this.core.closeSent) this.startClosing();
     if (this.core.isClosed && !this.tcpClosing) this.closeTcp();
@@ -591,14 +602,36 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
       for (const entries of this.pendingPings.values()) for (const e of entries) e.reject(readError());
       this.pendingPings.clear();
     }
-    for (const timer of [this.keepaliveTimer, this.pongTimer, this.closeTimer]) if (timer !== null) clearTimeout(timer);
-    this.keepaliveTimer = this.pongTimer = this.closeTimer = null;
+    for (const timer of [this.keepaliveTimer, this.pongTimer, this.closeTimer, this.failureTimer]) if (timer !== null) clearTimeout(timer);
+    this.keepaliveTimer = this.pongTimer = this.closeTimer = this.failureTimer = null;
     this.reader.finish(readError);
     this.resolveClosed({
       code: this.peerClose?.code ?? CloseAbnormalClosure,
       reason: this.peerClose?.reason ?? '',
       wasClean: this.peerClose !== null && this.core.closeSent,
     });
+  }
+
+  /**
+   * §7.1.7: the peer broke the protocol. The close frame goes out once the application has read
+   * the messages that arrived before the bad frame (it may answer them, as a server reading
+   * synchronously would have), or after `closeTimeout` if it does not read.
+   */
+  private scheduleFailureClose(): void {
+    this.failureCloseDue = true;
+    if (!this.reader.hasUndelivered) return this.sendFailureClose();
+    this.failureTimer = setTimeout(() => this.sendFailureClose(), this.closeTimeout);
+    this.failureTimer.unref();
+  }
+
+  private sendFailureClose(): void {
+    this.failureCloseDue = false;
+    if (this.failureTimer !== null) clearTimeout(this.failureTimer);
+    this.failureTimer = null;
+    if (this.socketClosed || !this.core.sendFailureClose()) return;
+    this.writer.afterControl().catch(() => {});
+    this.startClosing();
+    if (this.core.isClosed && !this.tcpClosing) this.closeTcp();
   }
 
   /** Our close frame is queued: no more messages, and the peer gets `closeTimeout` to answer. */

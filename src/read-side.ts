@@ -23,6 +23,8 @@ export interface ReadSideHost {
   readonly closing: boolean;
   /** The read side failed the connection (a message inflated badly): flush and close TCP. */
   afterLocalFailure(): void;
+  /** A read is about to get the terminal error: everything received before the end has been read. */
+  onReadsExhausted(): void;
 }
 
 interface Waiter<T> {
@@ -94,6 +96,23 @@ export class ReadSide implements PieceSource {
     return this.ending.isSet;
   }
 
+  /**
+   * Messages received whole (or still inflating) that the application has not read yet. After a
+   * failure, its close frame waits for these, so that the application can answer them first.
+   */
+  get hasUndelivered(): boolean {
+    const deliverable = (m: IncomingMessage): boolean => m.complete || (m.ended && !this.inflationDead);
+    if (this.streaming !== null && deliverable(this.streaming)) return true;
+    for (let i = this.queueHead; i < this.queue.length; i++) if (deliverable(this.queue[i]!)) return true;
+    return false;
+  }
+
+  /** The terminal error, for a read that has nothing left to read. */
+  private exhausted(): Error {
+    this.host.onReadsExhausted();
+    return this.terminalError!;
+  }
+
   // ---------------------------------------------------------------- reading
 
   readMessage(options?: ReadOptions): Promise<Message> {
@@ -135,7 +154,7 @@ export class ReadSide implements PieceSource {
       this.streaming = null;
       return Promise.resolve(null);
     }
-    if (this.ended) return Promise.reject(this.terminalError);
+    if (this.ended) return Promise.reject(this.exhausted());
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const waiter: PieceWaiter = { message, resolve, reject, signal, onAbort: undefined };
@@ -232,7 +251,7 @@ export class ReadSide implements PieceSource {
         this.waiters.shift();
         settle(waiter);
         if (waiter.kind === 'iterate' && this.endedNormally) waiter.resolve(DONE);
-        else waiter.reject(this.terminalError);
+        else waiter.reject(this.exhausted());
         continue;
       }
       this.waiters.shift();
@@ -270,7 +289,7 @@ export class ReadSide implements PieceSource {
     } else if (this.ended) {
       this.pieceWaiter = null;
       settle(waiter);
-      waiter.reject(this.terminalError);
+      waiter.reject(this.exhausted());
     }
   }
 

@@ -54,6 +54,11 @@ export interface ConnectionOptions {
   writeBufferSize?: number;
   /** Where client masking keys come from; a CSPRNG unless a test says otherwise. */
   maskKeys?: Pick<MaskKeySource, 'nextKey'>;
+  /**
+   * On a failure, leave the close frame to {@link Connection.sendFailureClose} instead of queueing
+   * it at once, so that messages received before the bad frame can still be answered first.
+   */
+  deferFailureClose?: boolean;
 }
 
 /** What the state machine reports. Called synchronously from inside {@link Connection.receive}. */
@@ -108,6 +113,7 @@ export class Connection implements FrameHandler {
   /** Answer each ping with a pong carrying the same payload (§5.5.2). */
   autoPong: boolean;
   private readonly compression: boolean;
+  private readonly deferFailureClose: boolean;
   private readonly events: ConnectionEvents;
   private readonly parser: FrameParser;
   private readonly outbox: Outbox;
@@ -137,6 +143,7 @@ export class Connection implements FrameHandler {
     this.maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
     this.autoPong = options.autoPong ?? true;
     this.compression = options.compression ?? false;
+    this.deferFailureClose = options.deferFailureClose ?? false;
     this.events = events;
     this.parser = new FrameParser(this);
     this.outbox = new Outbox(options.writeBufferSize ?? DEFAULT_WRITE_BUFFER_SIZE);
@@ -158,9 +165,9 @@ export class Connection implements FrameHandler {
     return this._failure;
   }
 
-  /** Both close frames have been exchanged, or the connection failed: the TCP connection may go. */
+  /** Both close frames have been exchanged, or the connection failed and said so: TCP may go. */
   get isClosed(): boolean {
-    return (this._closeSent && this._closeReceived) || this._failure !== null;
+    return this._closeSent && (this._closeReceived || this._failure !== null);
   }
 
   // ---------------------------------------------------------------- receiving
@@ -359,8 +366,19 @@ export class Connection implements FrameHandler {
   private failWith(error: ProtocolError): void {
     this._failure = error;
     this.stopReading();
-    if (!this._closeSent) this.sendClose(encodeClosePayload(error.closeCode, truncateCloseReason(error.message)));
+    if (!this.deferFailureClose) this.sendFailureClose();
     this.events.onError(error);
+  }
+
+  /**
+   * Sends the close frame of a failure (§7.1.7), with its close code, unless a close frame was sent
+   * already. Returns whether it sent one. Only needed with `deferFailureClose`.
+   */
+  sendFailureClose(): boolean {
+    const error = this._failure;
+    if (error === null || this._closeSent) return false;
+    this.sendClose(encodeClosePayload(error.closeCode, truncateCloseReason(error.message)));
+    return true;
   }
 
   private stopReading(): void {

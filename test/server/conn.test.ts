@@ -22,8 +22,8 @@ import {
   isCloseError,
   isUnexpectedCloseError,
 } from '../../src/index.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { deferred, onCleanup, rawServer, sleep } from '../helpers/servers.js';
+import { RawClient, clientFrame } from '../helpers/raw-client.js';
+import { deferred, echo, onCleanup, rawServer, sleep } from '../helpers/servers.js';
 
 /** A server whose single connection is handed to the test, plus a raw client connected to it. */
 async function pair(options = {}): Promise<{ conn: Conn; client: RawClient }> {
@@ -291,6 +291,34 @@ describe('control frames and handlers', () => {
     const { conn } = await pair();
     await expect(conn.writeControl(PingMessage, Buffer.alloc(126))).rejects.toBeInstanceOf(RangeError);
     await expect(conn.writeControl(CloseMessage, Buffer.from([0x03, 0xed]))).rejects.toBeInstanceOf(ProtocolError);
+  });
+});
+
+describe('failing the connection (§7.1.7)', () => {
+  it('answers the messages that arrived before a bad frame, then sends the failure close', async () => {
+    const server = await rawServer(echo);
+    const client = await RawClient.open(server.port);
+    onCleanup(() => client.destroy());
+    client.write(Buffer.concat([clientFrame({ opcode: 1, payload: Buffer.from('before') }), clientFrame({ opcode: 5 })]));
+    const echoed = await client.nextFrame();
+    expect(echoed.payload.toString()).toBe('before');
+    expect(await client.closeCode()).toBe(1002);
+    await client.waitClosed();
+  });
+
+  it('sends the failure close without waiting when nothing is left to read', async () => {
+    const { conn, client } = await pair({ closeTimeout: 60_000 });
+    client.send({ opcode: 5 });
+    expect(await client.closeCode()).toBe(1002);
+    await expect(conn.readMessage()).rejects.toMatchObject({ closeCode: 1002 });
+  });
+
+  it('does not wait for ever for an application that does not read: closeTimeout bounds it', async () => {
+    const { conn, client } = await pair({ closeTimeout: 200 });
+    client.write(Buffer.concat([clientFrame({ opcode: 2, payload: Buffer.from([1]) }), clientFrame({ opcode: 3 })]));
+    expect(await client.closeCode()).toBe(1002);
+    await client.waitClosed();
+    expect((await conn.readMessage()).data).toEqual(Buffer.from([1])); // still delivered
   });
 });
 

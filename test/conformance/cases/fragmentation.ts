@@ -8,7 +8,6 @@
 import type { ConformanceCase } from '../harness/run-cases.js';
 import type { Delivery, Peer } from '../harness/peer.js';
 import { type FrameSpec, OP, continuation, ping, text } from '../harness/wire.js';
-import { CLOSES_BEFORE_ECHO } from './known-issues.js';
 
 const DELIVERIES: ReadonlyArray<[Delivery, string]> = [
   ['whole', 'in one write'],
@@ -76,7 +75,6 @@ export const fragmentationCases: ConformanceCase[] = [
   {
     id: '5.15',
     title: 'a message in 2 fragments, then a continuation with nothing to continue: the echo, then 1002',
-    knownIssue: CLOSES_BEFORE_ECHO,
     async run(peer) {
       await peer.send([text('fragment1', false), continuation('fragment2'), continuation('fragment3', false), text('fragment4')]);
       await peer.expectMessage('text', 'fragment1fragment2');

@@ -5,7 +5,6 @@
  */
 import type { ConformanceCase } from '../harness/run-cases.js';
 import type { Delivery } from '../harness/peer.js';
-import { CLOSES_BEFORE_ECHO, CLOSES_BEFORE_ECHO_IF_COALESCED } from './known-issues.js';
 import { ping, text } from '../harness/wire.js';
 
 const HELLO = 'Hello, world!';
@@ -25,7 +24,6 @@ function casesFor(group: 1 | 2, opcodes: readonly number[]): ConformanceCase[] {
   const afterEcho = (n: number, opcode: number, payload: string, delivery: Delivery, how: string): ConformanceCase => ({
     id: `4.${group}.${n}`,
     title: `a text message, a frame with the reserved ${kind} opcode ${opcode}, a ping${how}: the echo, then 1002 and no pong`,
-    knownIssue: delivery === 'whole' ? CLOSES_BEFORE_ECHO : CLOSES_BEFORE_ECHO_IF_COALESCED,
     async run(peer) {
       await peer.send([text(HELLO), { opcode, payload }, ping()], delivery);
       await peer.expectMessage('text', HELLO);

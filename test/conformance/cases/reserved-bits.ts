@@ -5,7 +5,6 @@
  */
 import type { ConformanceCase } from '../harness/run-cases.js';
 import type { Delivery } from '../harness/peer.js';
-import { CLOSES_BEFORE_ECHO, CLOSES_BEFORE_ECHO_IF_COALESCED } from './known-issues.js';
 import { type FrameSpec, OP, close, ping, text } from '../harness/wire.js';
 
 const HELLO = 'Hello, world!';
@@ -14,7 +13,6 @@ const afterEcho = (id: string, rsv: number, delivery: Delivery, how: string): Co
   id,
   title: `a text message, then one with RSV=${rsv}, then a ping${how}: the first is echoed, then 1002 and no pong`,
   // In one write, the bad frame always arrives in the same read as the message before it.
-  knownIssue: delivery === 'whole' ? CLOSES_BEFORE_ECHO : CLOSES_BEFORE_ECHO_IF_COALESCED,
   async run(peer) {
     await peer.send([text(HELLO), { ...text(HELLO), rsv }, ping()], delivery);
     await peer.expectMessage('text', HELLO);
