@@ -116,8 +116,9 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   readonly request: UpgradeRequest | undefined;
   /** The permessage-deflate agreement, or null when messages are not compressed. */
   readonly compression: DeflateParams | null;
-  /** Settles when the TCP connection has closed, however that happened. Never rejects. */
-  readonly closed: Promise<CloseInfo>;
+  private closedPromise: Promise<CloseInfo> | null = null;
+  private closeInfo: CloseInfo | null = null;
+  private closeListeners: Array<(info: CloseInfo) => void> | null = null;
 
   /** @internal */
   readonly socket: Duplex;
@@ -147,7 +148,6 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   private socketClosed = false;
   private peerClose: { code: number; reason: string } | null = null;
   private closePromise: Promise<void> | null = null;
-  private resolveClosed!: (info: CloseInfo) => void;
 
   /** @internal Use `Upgrader`, `serve()` or `Dialer` to get a connection. */
   constructor(init: ConnInit) {
@@ -157,7 +157,6 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
     this.socket = init.socket;
     this.compression = init.deflate?.params ?? null;
     this.closeTimeout = init.closeTimeout ?? CONN_DEFAULTS.closeTimeout;
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     const writeBufferSize = init.writeBufferSize ?? CONN_DEFAULTS.writeBufferSize;
     // The connection is its own event sink and host for both halves: one object per connection
     // instead of a closure per callback (idle connections are counted in thousands).
@@ -198,6 +197,19 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
     else socket.resume();
   }
 
+  /** Settles when the TCP connection has closed, however that happened. Never rejects. */
+  get closed(): Promise<CloseInfo> {
+    // Made on first use: a promise per connection costs memory that most never need.
+    this.closedPromise ??= this.closeInfo !== null ? Promise.resolve(this.closeInfo) : new Promise((resolve) => this.onClosed(resolve));
+    return this.closedPromise;
+  }
+
+  /** @internal Calls `listener` once TCP has closed (at once if it has). */
+  onClosed(listener: (info: CloseInfo) => void): void {
+    if (this.closeInfo !== null) listener(this.closeInfo);
+    else (this.closeListeners ??= []).push(listener);
+  }
+
   // ------------------------------------------------------------------ reading
 
   /**
@@ -225,7 +237,7 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
 
   /** Iterates over messages until the peer closes normally (1000, 1001 or no status); other endings throw. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    return { next: () => this.reader.iterate() };
+    return new MessageIterator(this.reader);
   }
 
   /** Sets the read limit in bytes (gorilla's `SetReadLimit`); larger messages fail with 1009. */
@@ -605,11 +617,15 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
     for (const timer of [this.keepaliveTimer, this.pongTimer, this.closeTimer, this.failureTimer]) if (timer !== null) clearTimeout(timer);
     this.keepaliveTimer = this.pongTimer = this.closeTimer = this.failureTimer = null;
     this.reader.finish(readError);
-    this.resolveClosed({
+    const info: CloseInfo = {
       code: this.peerClose?.code ?? CloseAbnormalClosure,
       reason: this.peerClose?.reason ?? '',
       wasClean: this.peerClose !== null && this.core.closeSent,
-    });
+    };
+    this.closeInfo = info;
+    const listeners = this.closeListeners;
+    this.closeListeners = null;
+    if (listeners !== null) for (const listener of listeners) listener(info);
   }
 
   /**
@@ -712,6 +728,17 @@ function setUpDeflate(init: ConnInit): { decompressor: Decompressor | null; comp
 }
 
 const closeSent = (): Error => new CloseSentError();
+
+/** `for await` over a connection: a small object, not a closure, as it lives as long as the loop. */
+class MessageIterator implements AsyncIterator<Message> {
+  private readonly reader: ReadSide;
+  constructor(reader: ReadSide) {
+    this.reader = reader;
+  }
+  next(): Promise<IteratorResult<Message>> {
+    return this.reader.iterate();
+  }
+}
 
 /** Socket listeners shared by every connection: each finds its connection on the socket. */
 const kConn = Symbol('rfc6455.conn');

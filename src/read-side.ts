@@ -193,7 +193,9 @@ export class ReadSide implements PieceSource {
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.waiters.push(waiter);
+      // Usually the only waiter: an exact one-slot array, not one grown to sixteen.
+      if (this.waiters.length === 0) this.waiters = [waiter];
+      else this.waiters.push(waiter);
       this.service();
       if (!this.waiters.includes(waiter)) return;
       if (this.deadline !== null && Date.now() >= this.deadline) {

@@ -65,7 +65,7 @@ export class WebSocketServer {
   /** @internal */
   track(conn: Conn): void {
     this.live.add(conn);
-    void conn.closed.then(() => this.live.delete(conn));
+    conn.onClosed(() => this.live.delete(conn));
   }
 
   /**
