@@ -36,7 +36,6 @@ import { Connection, type ConnectionEvents, CloseSentError, type DataOpcode, typ
 import type { DeflateParams } from './protocol/deflate-negotiation.js';
 import { CloseError, type ProtocolError } from './protocol/errors.js';
 import { ReadSide, type ReadSideHost } from './read-side.js';
-import type { UpgradeRequest } from './upgrader.js';
 import { type WriteCompression, type WriteOptions, WriteSide, type WriteSideHost } from './write-side.js';
 
 export type { ConnLimits } from './options.js';
@@ -51,8 +50,6 @@ export interface ConnInit extends ConnLimits {
   /** Bytes read past the handshake: the first WebSocket bytes. */
   head?: Buffer;
   subprotocol?: string;
-  /** Server side: the request that opened the connection. */
-  request?: UpgradeRequest;
   /** permessage-deflate, when it was negotiated. */
   deflate?: NegotiatedDeflate | null;
 }
@@ -112,8 +109,6 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   readonly role: Role;
   /** The negotiated subprotocol, or '' when none. */
   readonly subprotocol: string;
-  /** Server side: the upgrade request that opened this connection. */
-  readonly request: UpgradeRequest | undefined;
   /** The permessage-deflate agreement, or null when messages are not compressed. */
   readonly compression: DeflateParams | null;
   private closedPromise: Promise<CloseInfo> | null = null;
@@ -153,7 +148,6 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   constructor(init: ConnInit) {
     this.role = init.role;
     this.subprotocol = init.subprotocol ?? '';
-    this.request = init.request;
     this.socket = init.socket;
     this.compression = init.deflate?.params ?? null;
     this.closeTimeout = init.closeTimeout ?? CONN_DEFAULTS.closeTimeout;

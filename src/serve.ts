@@ -6,8 +6,7 @@ import { type Server, createServer } from 'node:net';
 import type { Conn } from './conn.js';
 import { CloseGoingAway, CloseInternalServerErr } from './protocol/close.js';
 import { HandshakeError } from './protocol/errors.js';
-import { type UpgradeRequest, Upgrader, type UpgraderOptions, endGracefully } from './upgrader.js';
-import { buildErrorResponse } from './protocol/server-handshake.js';
+import { type UpgradeRequest, Upgrader, type UpgraderOptions } from './upgrader.js';
 
 /** Options for {@link serve}. */
 export interface ServeOptions {
@@ -23,7 +22,7 @@ export interface ServeOptions {
    * Called with errors a handler threw, and with failed handshakes. Default: handler errors are
    * printed with `console.error`; failed handshakes (a fact of life on the internet) are not.
    */
-  onError?: (err: unknown, request?: UpgradeRequest) => void;
+  onError?: (err: unknown, request?: RequestSummary) => void;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
 }
@@ -33,6 +32,9 @@ export interface ServeOptions {
  * it throws (or rejects), the error goes to `onError` and the connection is closed with 1011.
  */
 export type ConnHandler = (conn: Conn, request: UpgradeRequest) => void | Promise<void>;
+
+/** What `onError` learns of the request behind a failed handler (not the whole request, which is not kept). */
+export type RequestSummary = Pick<UpgradeRequest, 'method' | 'url' | 'remoteAddress'>;
 
 /** A running WebSocket server from {@link serve}. */
 export class WebSocketServer {
@@ -106,14 +108,13 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
     // Promise chains rather than an async function, which would stay alive (with its generator)
     // for as long as each connection lasts.
     upgrader.readRequest(socket).then(
-      ({ head, rest }) => {
-        const path = head.target.split('?')[0];
-        if (options.path !== undefined && path !== options.path) {
-          endGracefully(socket, buildErrorResponse(404, 'not found'));
+      (pending) => {
+        const { request } = pending;
+        if (options.path !== undefined && request.url.split('?')[0] !== options.path) {
+          upgrader.refuse(pending, 404, 'not found');
           throw new HandshakeError(404, 'not found');
         }
-        const conn = upgrader.accept(socket, head, rest, undefined);
-        const request = conn.request!;
+        const conn = upgrader.accept(pending);
         server?.track(conn);
         let handled: void | Promise<void>;
         try {
@@ -122,8 +123,11 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
           handled = Promise.reject(err);
         }
         if (handled instanceof Promise) {
+          // Only a summary is kept for the report: the request and its headers may go once the
+          // handler is done with them.
+          const summary: RequestSummary = { method: request.method, url: request.url, remoteAddress: request.remoteAddress };
           handled.catch((err: unknown) => {
-            report(err, request);
+            report(err, summary);
             void conn.close(CloseInternalServerErr, 'internal error').catch(() => conn.closeNow());
           });
         }

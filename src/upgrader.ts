@@ -14,7 +14,8 @@ export type { HeadersInit } from './protocol/headers.js';
 import { type HeadersInit, HttpHeaders, headerEntries } from './protocol/headers.js';
 import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser } from './protocol/http-head.js';
 import { parseTokenList, tokenListHas } from './protocol/header-tokens.js';
-import { buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from './protocol/server-handshake.js';
+import { STATUS_TEXT } from './protocol/handshake.js';
+import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from './protocol/server-handshake.js';
 
 /** The upgrade request, as the application sees it. */
 export interface UpgradeRequest {
@@ -96,6 +97,30 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
  * });
  * ```
  */
+/**
+ * A request read off a socket and checked against RFC 6455 §4.2.1, not answered yet: the caller
+ * may route or authenticate on `request`, then `accept()` or `refuse()` it.
+ */
+export class PendingUpgrade {
+  readonly request: UpgradeRequest;
+  /** @internal */
+  readonly socket: Duplex;
+  /** @internal */
+  readonly info: UpgradeRequestInfo;
+  /** @internal Bytes after the request head: the first WebSocket bytes. */
+  readonly rest: Buffer;
+  /** @internal */
+  settled = false;
+
+  /** @internal */
+  constructor(socket: Duplex, request: UpgradeRequest, info: UpgradeRequestInfo, rest: Buffer) {
+    this.socket = socket;
+    this.request = request;
+    this.info = info;
+    this.rest = rest;
+  }
+}
+
 export class Upgrader {
   /** The options this upgrader was made with (a copy). */
   readonly options: Readonly<UpgraderOptions>;
@@ -120,24 +145,122 @@ export class Upgrader {
       headers: headersFromRawHeaders(req.rawHeaders),
     };
     try {
-      return Promise.resolve(this.accept(socket, requestHead, head, responseHeaders, req));
+      return Promise.resolve(this.accept(this.check(socket, requestHead, head, req), responseHeaders));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /**
-   * Reads and parses the request head from a raw `node:net` socket, then completes the upgrade.
-   * Bytes after the head are kept as the first WebSocket bytes. The whole head must arrive within
-   * `handshakeTimeout` and within the head-size limits.
+   * Reads and parses the request head from a raw `node:net` socket, then completes the upgrade:
+   * `readRequest` and `accept` in one step. To look at the request first (its path, its cookies),
+   * use those two.
    */
   async upgradeSocket(socket: Duplex, responseHeaders?: HeadersInit): Promise<Conn> {
-    const { head, rest } = await this.readRequest(socket);
-    return this.accept(socket, head, rest, responseHeaders);
+    return this.accept(await this.readRequest(socket), responseHeaders);
   }
 
-  /** @internal Reads a request head off a raw socket, answering and closing on failure. */
-  readRequest(socket: Duplex): Promise<ParsedHead<RequestHead>> {
+  /**
+   * Reads the request head from a raw socket and checks it against §4.2.1, under the handshake
+   * timeout and the head-size limits. Bytes after the head are kept as the first WebSocket bytes.
+   * On failure it answers with the HTTP error the RFC names, closes the socket, and rejects with a
+   * `HandshakeError`.
+   *
+   * @example
+   * ```ts
+   * const pending = await upgrader.readRequest(socket);
+   * if (!pending.request.url.startsWith('/ws')) return upgrader.refuse(pending, 404, 'not found');
+   * const conn = upgrader.accept(pending);
+   * ```
+   */
+  async readRequest(socket: Duplex): Promise<PendingUpgrade> {
+    const { head, rest } = await this.readHead(socket);
+    return this.check(socket, head, rest);
+  }
+
+  /**
+   * Answers a pending upgrade with 101 and returns the connection, after the origin check,
+   * subprotocol selection and permessage-deflate negotiation. On failure (403, or response headers
+   * that cannot be sent) it answers with an HTTP error, closes the socket, and throws.
+   */
+  accept(pending: PendingUpgrade, responseHeaders?: HeadersInit): Conn {
+    if (pending.settled) throw new Error('websocket: this upgrade was already accepted or refused');
+    pending.settled = true;
+    const { socket, info, request } = pending;
+    try {
+      const checkOrigin = this.options.checkOrigin ?? ((r: UpgradeRequest) => isSameOrigin(r.origin, r.host));
+      if (!checkOrigin(request)) throw new HandshakeError(403, 'origin not allowed');
+      const extra = headerEntries(responseHeaders);
+      let subprotocol = selectSubprotocol(info.subprotocols, this.options.subprotocols ?? []);
+      // gorilla compatibility: a Sec-WebSocket-Protocol response header picks the subprotocol.
+      const chosen = extra.findIndex(([name]) => name.toLowerCase() === 'sec-websocket-protocol');
+      if (chosen >= 0) {
+        const value = extra[chosen]![1];
+        if (!info.subprotocols.includes(value)) throw new InvalidHeaderError(`subprotocol ${JSON.stringify(value)} was not offered by the client`);
+        subprotocol = value;
+        extra.splice(chosen, 1);
+      }
+      let extensions: ExtensionOffer[] = [];
+      let deflate: NegotiatedDeflate | null = null;
+      const agreed = this.deflate === null ? null : acceptDeflateOffer(info.extensions, this.deflate);
+      if (agreed !== null) {
+        extensions = [agreed.response];
+        deflate = { params: agreed.params, options: this.deflate! };
+      }
+      const response = buildAcceptResponse({ key: info.key, subprotocol, extensions, headers: extra });
+      if (socket.destroyed) throw new HandshakeError(400, 'the connection closed during the handshake');
+      socket.write(response);
+      return new Conn({
+        ...this.options,
+        role: 'server',
+        socket,
+        head: pending.rest,
+        deflate,
+        ...(subprotocol !== undefined ? { subprotocol } : {}),
+      });
+    } catch (err) {
+      const failure =
+        err instanceof HandshakeError ? err : new HandshakeError(500, err instanceof Error ? err.message : String(err));
+      this.answerError(socket, failure, request);
+      throw err instanceof InvalidHeaderError ? err : failure;
+    }
+  }
+
+  /**
+   * Refuses a pending upgrade with an HTTP error (through the `error` option, if set) and closes
+   * the socket.
+   */
+  refuse(pending: PendingUpgrade, status: number, message = STATUS_TEXT[status] ?? 'refused', headers: HeadersInit = []): void {
+    if (pending.settled) throw new Error('websocket: this upgrade was already accepted or refused');
+    pending.settled = true;
+    this.answerError(pending.socket, new HandshakeError(status, message, headerEntries(headers)), pending.request);
+  }
+
+  /** Checks a parsed head (§4.2.1); refuses and throws a `HandshakeError` when it is not a valid upgrade. */
+  private check(socket: Duplex, head: RequestHead, rest: Buffer, httpRequest?: IncomingMessage): PendingUpgrade {
+    let info: UpgradeRequestInfo;
+    try {
+      info = validateUpgradeRequest(head);
+    } catch (err) {
+      const failure = err instanceof HandshakeError ? err : new HandshakeError(400, String(err));
+      this.answerError(socket, failure, undefined);
+      throw failure;
+    }
+    const request: UpgradeRequest = {
+      method: head.method,
+      url: head.target,
+      headers: head.headers,
+      host: info.host,
+      origin: info.origin,
+      subprotocols: info.subprotocols,
+      remoteAddress: (socket as { remoteAddress?: string }).remoteAddress,
+      ...(httpRequest !== undefined ? { httpRequest } : {}),
+    };
+    return new PendingUpgrade(socket, request, info, rest);
+  }
+
+  /** Reads a request head off a raw socket, answering and closing on failure. */
+  private readHead(socket: Duplex): Promise<ParsedHead<RequestHead>> {
     const parser = new RequestHeadParser(this.options);
     return new Promise((resolve, reject) => {
       const cleanup = (): void => {
@@ -149,7 +272,7 @@ export class Upgrader {
       };
       const fail = (err: HandshakeError): void => {
         cleanup();
-        this.refuse(socket, err, undefined);
+        this.answerError(socket, err, undefined);
         reject(err);
       };
       const onData = (chunk: Buffer): void => {
@@ -184,62 +307,8 @@ export class Upgrader {
     });
   }
 
-  /** @internal Validates a parsed request and, if it passes, answers 101 and returns the connection. */
-  accept(socket: Duplex, head: RequestHead, rest: Buffer, responseHeaders: HeadersInit | undefined, httpRequest?: IncomingMessage): Conn {
-    let request: UpgradeRequest | undefined;
-    try {
-      const info = validateUpgradeRequest(head);
-      request = {
-        method: head.method,
-        url: head.target,
-        headers: head.headers,
-        host: info.host,
-        origin: info.origin,
-        subprotocols: info.subprotocols,
-        remoteAddress: (socket as { remoteAddress?: string }).remoteAddress,
-        ...(httpRequest !== undefined ? { httpRequest } : {}),
-      };
-      const checkOrigin = this.options.checkOrigin ?? ((r: UpgradeRequest) => isSameOrigin(r.origin, r.host));
-      if (!checkOrigin(request)) throw new HandshakeError(403, 'origin not allowed');
-      const extra = headerEntries(responseHeaders);
-      let subprotocol = selectSubprotocol(info.subprotocols, this.options.subprotocols ?? []);
-      // gorilla compatibility: a Sec-WebSocket-Protocol response header picks the subprotocol.
-      const chosen = extra.findIndex(([name]) => name.toLowerCase() === 'sec-websocket-protocol');
-      if (chosen >= 0) {
-        const value = extra[chosen]![1];
-        if (!info.subprotocols.includes(value)) throw new InvalidHeaderError(`subprotocol ${JSON.stringify(value)} was not offered by the client`);
-        subprotocol = value;
-        extra.splice(chosen, 1);
-      }
-      let extensions: ExtensionOffer[] = [];
-      let deflate: NegotiatedDeflate | null = null;
-      const agreed = this.deflate === null ? null : acceptDeflateOffer(info.extensions, this.deflate);
-      if (agreed !== null) {
-        extensions = [agreed.response];
-        deflate = { params: agreed.params, options: this.deflate! };
-      }
-      const response = buildAcceptResponse({ key: info.key, subprotocol, extensions, headers: extra });
-      if (socket.destroyed) throw new HandshakeError(400, 'the connection closed during the handshake');
-      socket.write(response);
-      return new Conn({
-        ...this.options,
-        role: 'server',
-        socket,
-        head: rest,
-        request,
-        deflate,
-        ...(subprotocol !== undefined ? { subprotocol } : {}),
-      });
-    } catch (err) {
-      const failure =
-        err instanceof HandshakeError ? err : new HandshakeError(500, err instanceof Error ? err.message : String(err));
-      this.refuse(socket, failure, request);
-      throw err instanceof InvalidHeaderError ? err : failure;
-    }
-  }
-
   /** Answers a failed handshake with an HTTP error and closes the socket. */
-  private refuse(socket: Duplex, err: HandshakeError, request: UpgradeRequest | undefined): void {
+  private answerError(socket: Duplex, err: HandshakeError, request: UpgradeRequest | undefined): void {
     if (socket.destroyed) return;
     let status = err.status;
     let headers: Iterable<readonly [string, string]> = err.headers;

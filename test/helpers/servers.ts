@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { type IncomingMessage, createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { type Conn, serve, type UpgradeRequest, Upgrader, type UpgraderOptions, type WebSocketServer } from '../../src/index.js';
@@ -28,7 +28,7 @@ export async function rawServer(handler: Handler, upgrader: UpgraderOptions = {}
 
 /** A node:http server that upgrades at any path with `upgrader.upgrade`, closed after the test. */
 export async function httpServer(
-  handler: Handler,
+  handler: (conn: Conn, req: IncomingMessage) => void | Promise<void>,
   options: UpgraderOptions = {},
 ): Promise<{ port: number; server: HttpServer; upgrader: Upgrader; errors: unknown[]; conns: Conn[] }> {
   const upgrader = new Upgrader(options);
@@ -42,7 +42,7 @@ export async function httpServer(
     upgrader.upgrade(req, socket, head).then(
       (conn) => {
         conns.push(conn);
-        void Promise.resolve(handler(conn, conn.request!)).catch((e: unknown) => errors.push(e));
+        void Promise.resolve(handler(conn, req)).catch((e: unknown) => errors.push(e));
       },
       (err: unknown) => errors.push(err),
     );

@@ -222,17 +222,40 @@ describe('handshake on node:http (upgrade)', () => {
   });
 
   it('isWebSocketUpgrade and subprotocols read node:http requests and UpgradeRequests', async () => {
-    const seen = deferred<[boolean, string[], boolean, string[]]>();
+    const fromHttp = deferred<[boolean, string[]]>();
     const { port, upgrader, server } = await httpServer(echo);
     server.removeAllListeners('upgrade');
     server.on('upgrade', (req, socket, head) => {
-      void upgrader.upgrade(req, socket, head).then((conn) => {
-        seen.resolve([isWebSocketUpgrade(req), subprotocols(req), isWebSocketUpgrade(conn.request!), subprotocols(conn.request!)]);
-      });
+      fromHttp.resolve([isWebSocketUpgrade(req), subprotocols(req)]);
+      void upgrader.upgrade(req, socket, head).then((conn) => echo(conn));
     });
     await respond(port, upgradeRequest('/', ['Sec-WebSocket-Protocol: a, b']));
-    expect(await seen.promise).toEqual([true, ['a', 'b'], true, ['a', 'b']]);
+    expect(await fromHttp.promise).toEqual([true, ['a', 'b']]);
+    const fromServe = deferred<[boolean, string[]]>();
+    const raw = await rawServer((_conn, request) => fromServe.resolve([isWebSocketUpgrade(request), subprotocols(request)]));
+    await respond(raw.port, upgradeRequest('/', ['Sec-WebSocket-Protocol: c']));
+    expect(await fromServe.promise).toEqual([true, ['c']]);
     expect(isWebSocketUpgrade({ headers: HttpHeaders.from({ connection: 'keep-alive' }) } as never)).toBe(false);
+  });
+
+  it('readRequest, then accept or refuse: a raw-socket server can route before answering', async () => {
+    const upgrader = new Upgrader();
+    const server = createServer(async (socket) => {
+      const pending = await upgrader.readRequest(socket).catch(() => null);
+      if (pending === null) return;
+      if (pending.request.url !== '/allowed') return upgrader.refuse(pending, 403, 'not for you', [['X-Reason', 'path']]);
+      const conn = upgrader.accept(pending, [['X-Route', pending.request.url]]);
+      void echo(conn);
+      expect(() => upgrader.accept(pending)).toThrow(/already accepted or refused/);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    onCleanup(() => new Promise<void>((r) => server.close(() => r())));
+    const port = (server.address() as AddressInfo).port;
+    const refused = await respond(port, upgradeRequest('/other'));
+    expect(refused).toMatch(/^HTTP\/1\.1 403 /);
+    expect(refused).toContain('X-Reason: path\r\n');
+    expect(refused.endsWith('not for you\n')).toBe(true);
+    expect(await respond(port, upgradeRequest('/allowed'))).toContain('X-Route: /allowed\r\n');
   });
 
   it('leaves plain HTTP requests to the HTTP server', async () => {
