@@ -62,6 +62,13 @@ export interface MessageOptions {
 /** Long enough for a loaded CI machine; only a failing case ever waits this long. */
 export const EVENT_TIMEOUT = 10_000;
 
+/**
+ * How long a client that failed the connection has to end TCP. Its FIN comes at once; a client
+ * that waits for the server instead would end TCP only at its close timeout (5 s by default, for
+ * our Conn), which this must stay under to tell the two apart.
+ */
+const FAILED_CLIENT_FIN_TIMEOUT = 3_000;
+
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Peer {
@@ -249,13 +256,13 @@ export class Peer {
     await this.expectClose([code]);
     if (!this.closeSent) await this.send(close(code));
     if (this.role === 'client') return this.expectTcpClosed();
-    await this.expectFin();
+    await this.expectFin(FAILED_CLIENT_FIN_TIMEOUT);
     this.socket.end();
   }
 
   /** The next event is the end of TCP, by a FIN. */
-  private async expectFin(): Promise<void> {
-    const event = await this.next('the end of the TCP connection');
+  private async expectFin(timeout = EVENT_TIMEOUT): Promise<void> {
+    const event = await this.next('the end of the TCP connection', timeout);
     if (event.kind !== 'eof') throw new Error(`expected the TCP connection to end, got ${describeEvent(event)}`);
     expect(event.abrupt, 'TCP ended abruptly instead of with a FIN').toBe(false);
   }
