@@ -67,7 +67,7 @@ export const EVENT_TIMEOUT = 10_000;
  * that waits for the server instead would end TCP only at its close timeout (5 s by default, for
  * our Conn), which this must stay under to tell the two apart.
  */
-const FAILED_CLIENT_FIN_TIMEOUT = 3_000;
+const FAILED_CLIENT_FIN_TIMEOUT = 4_000;
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
