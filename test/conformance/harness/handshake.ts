@@ -65,7 +65,7 @@ export async function openClientPeer(port: number, spec: HandshakeSpec = {}): Pr
     socket.destroy();
     throw new Error(`opening handshake refused (${problem}):\n${head}`);
   }
-  const peer = new Peer('client', socket, rest, { deflate: deflate as Exclude<typeof deflate, string>, offers });
+  const peer = new Peer('client', socket, rest, { deflate: deflate as Exclude<typeof deflate, string> });
   socket.resume(); // paused by readHead until the peer listens
   return peer;
 }
@@ -119,7 +119,7 @@ export function acceptRequest(request: ClientRequest, spec: HandshakeSpec = {}, 
       '\r\n',
   );
   const deflate = response === null ? null : agreementOf(response, offers);
-  const peer = new Peer('server', socket, request.rest, { ...options, deflate, offers });
+  const peer = new Peer('server', socket, request.rest, { ...options, deflate });
   socket.resume();
   return peer;
 }

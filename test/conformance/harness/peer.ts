@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { expect } from 'vitest';
-import { type DeflateAgreement, type DeflateOffer, PeerCodec } from './deflate.js';
+import { type DeflateAgreement, PeerCodec } from './deflate.js';
 import { FrameReader, type FrameSpec, OP, type WireFrame, bytesOf, close, encodeFrame, ping } from './wire.js';
 import { isValidUtf8 } from './utf8.js';
 
@@ -41,8 +41,6 @@ export type Delivery = 'whole' | 'frame-wise' | { chop: number };
 export interface PeerOptions {
   /** permessage-deflate as agreed in the opening handshake; the testee may then set RSV1 on the first frame of a message. */
   deflate?: DeflateAgreement | null;
-  /** The permessage-deflate offers of the opening handshake: the peer's own, or the client testee's. */
-  offers?: readonly DeflateOffer[];
   /**
    * The client testee may end TCP as soon as the closing handshake is over, as §7.1.1 allows (MAY)
    * and `ws` does; by default the client must leave that to the server, as the RFC advises (SHOULD).
@@ -75,8 +73,6 @@ export class Peer {
   readonly role: PeerRole;
   /** permessage-deflate as agreed, or null. */
   readonly deflate: DeflateAgreement | null;
-  /** The permessage-deflate offers of the opening handshake. */
-  readonly offers: readonly DeflateOffer[];
   private readonly socket: Socket;
   private readonly options: PeerOptions;
   private readonly reader = new FrameReader();
@@ -99,7 +95,6 @@ export class Peer {
     this.socket = socket;
     this.options = options;
     this.deflate = options.deflate ?? null;
-    this.offers = options.offers ?? [];
     this.codec = this.deflate === null ? null : new PeerCodec(this.deflate, role);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -236,7 +231,7 @@ export class Peer {
   async expectTcpClosed(): Promise<void> {
     if (this.role === 'server') {
       // A FIN that came with the close frame is read within one turn of the event loop. One sent
-      // later is caught only by the cases that wait for it (expectClientWaitsForServerFin).
+      // a little later is caught only by the cases that wait for it (cases/client.ts).
       await tick();
       if (this.testeeEndedTcp && this.options.clientMayCloseTcpFirst !== true) {
         throw new Error('the client ended TCP before the server did (§7.1.1: the client waits for the server to close TCP)');
