@@ -179,10 +179,10 @@ export function acceptDeflateResponse(response: ExtensionOffer, offered: Deflate
   const got = parseParams(response.params);
   if (got === null) throw new DeflateResponseError('invalid permessage-deflate parameters in the response');
   if (got.clientMaxWindowBits === true) throw new DeflateResponseError('client_max_window_bits needs a value in a response');
-  if (got.serverMaxWindowBits !== undefined) {
-    // §7.1.2.1: only when offered, and no larger than offered.
-    if (offered.serverMaxWindowBits === undefined) throw new DeflateResponseError('server_max_window_bits was not offered');
-    if (got.serverMaxWindowBits > offered.serverMaxWindowBits) throw new DeflateResponseError('server_max_window_bits larger than offered');
+  // §7.1.2.1: no larger than offered. Unasked, a server MAY still limit its own window; inflating
+  // with a window that large (or larger) reads what it sends.
+  if (got.serverMaxWindowBits !== undefined && offered.serverMaxWindowBits !== undefined && got.serverMaxWindowBits > offered.serverMaxWindowBits) {
+    throw new DeflateResponseError('server_max_window_bits larger than offered');
   }
   if (got.clientMaxWindowBits !== undefined && offered.clientMaxWindowBits !== undefined && got.clientMaxWindowBits > offered.clientMaxWindowBits) {
     throw new DeflateResponseError('client_max_window_bits larger than offered');

@@ -109,11 +109,19 @@ describe('client: offering and checking the response', () => {
     expect(acceptDeflateResponse(response('permessage-deflate'), { clientNoContextTakeover: true }).clientNoContextTakeover).toBe(true);
   });
 
+  it('takes server_max_window_bits and server_no_context_takeover that were not asked for (§7.1.1.1, §7.1.2.1: the server MAY add them)', () => {
+    expect(acceptDeflateResponse(response('permessage-deflate; server_no_context_takeover; server_max_window_bits=10'))).toEqual({
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: false,
+      serverMaxWindowBits: 10,
+      clientMaxWindowBits: 15,
+    });
+  });
+
   const failures: Array<[string, string, object]> = [
     ['an unknown parameter', 'permessage-deflate; foo', {}],
     ['a repeated parameter', 'permessage-deflate; client_no_context_takeover; client_no_context_takeover', {}],
     ['client_max_window_bits without a value', 'permessage-deflate; client_max_window_bits', {}],
-    ['server_max_window_bits not offered', 'permessage-deflate; server_max_window_bits=10', {}],
     ['server_max_window_bits larger than offered', 'permessage-deflate; server_max_window_bits=12', { serverMaxWindowBits: 10 }],
     ['client_max_window_bits larger than offered', 'permessage-deflate; client_max_window_bits=12', { clientMaxWindowBits: 10 }],
     ['server_no_context_takeover requested but missing', 'permessage-deflate', { serverNoContextTakeover: true }],

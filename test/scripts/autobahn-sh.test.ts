@@ -163,7 +163,37 @@ describe('scripts/autobahn.sh with a wstest', () => {
     await expectNothingListening(port);
   });
 
-  it('tests a client: starts the fuzzing server, runs the driver with --compression, and includes 12 and 13', async () => {
+  it('tests our echo server with --compression: it negotiates permessage-deflate for 12 and 13', async () => {
+    const box = sandbox({ wstest: 'path' });
+    const port = await freePort();
+    const r = await run(box, ['--compression', 'server', '1.1.1,12.*,13.*'], { AUTOBAHN_PORT: String(port) });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readJson(join(box.reports, 'fuzzingclient.json'))['exclude-cases']).toEqual([]);
+    const [agent] = parseIndex(readFileSync(join(box.reports, 'servers/index.json'), 'utf8'));
+    expect(agent!.cases.map((c) => `${c.id}:${c.behavior}`)).toEqual(['1.1.1:OK', '12.1.1:OK', '13.1.1:OK']);
+    expect(r.stdout).toContain('Result: PASS (all 3 cases are OK or INFORMATIONAL)');
+    await expectNothingListening(port);
+  });
+
+  it('tests our client, scripts/echo-client.ts, with --compression: every case passes, 12 and 13 included', async () => {
+    const box = sandbox({ wstest: 'path' });
+    const port = await freePort();
+    const r = await run(box, ['--compression', 'client'], { AUTOBAHN_PORT: String(port) });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Autobahn fuzzingserver');
+    expect(r.stdout).toContain('scripts/echo-client.ts --compression');
+    expect(r.stdout).toContain('10 cases');
+    expect(r.stdout).toContain('reports updated');
+    const [agent] = parseIndex(readFileSync(join(box.reports, 'clients/index.json'), 'utf8'));
+    expect(agent!.agent).toBe('rfc6455');
+    expect(agent!.cases.filter((c) => c.behavior !== 'OK')).toEqual([]);
+    expect(agent!.cases.map((c) => c.id)).toContain('13.1.1');
+    expect(r.stdout).toContain('Result: PASS (all 10 cases are OK or INFORMATIONAL)');
+    await expectNothingListening(port); // wstest's fuzzing server was stopped
+  });
+
+  it('passes --compression to another client driver, which fails 12 and 13 as UNIMPLEMENTED when it does not negotiate', async () => {
     const box = sandbox({ wstest: 'path' });
     const port = await freePort();
     const r = await run(box, ['--compression', 'client'], {
@@ -172,11 +202,12 @@ describe('scripts/autobahn.sh with a wstest', () => {
       FAKE_CLIENT_LOG: join(box.dir, 'client.log'),
     });
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.status).toBe(1);
     expect(readLog(join(box.dir, 'client.log'))).toBe(`--url ws://127.0.0.1:${port} --agent rfc6455 --compression\n`);
     expect(readJson(join(box.reports, 'fuzzingserver.json'))).toMatchObject({ url: `ws://127.0.0.1:${port}`, 'exclude-cases': [] });
-    expect(r.stdout).toContain('Result: PASS (all 10 cases are OK or INFORMATIONAL)');
-    expect(r.stdout).toMatch(/^13 Compression \(parameters\)\s+1\s+1/m);
+    expect(r.stdout).toMatch(/^13 Compression \(parameters\)\s+1\s+0\s+0\s+0\s+1\s+0$/m);
+    expect(r.stdout).toMatch(/^ {2}12\.1\.1 +UNIMPLEMENTED/m);
+    expect(r.stdout).toContain('Result: FAIL (2 of 10 cases are not OK or INFORMATIONAL)');
     await expectNothingListening(port); // wstest's fuzzing server was stopped
   });
 

@@ -9,10 +9,15 @@
  * Expectations take the next event and fail unless it is the one expected. That makes every case
  * exact in the way Autobahn's are: the testee must send what is expected, in order, and nothing
  * else before it.
+ *
+ * With permessage-deflate agreed in the opening handshake (RFC 7692), the peer compresses what it
+ * is told to and inflates what the testee compresses, each direction as agreed; a message event
+ * says whether it came compressed.
  */
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { expect } from 'vitest';
+import { type DeflateAgreement, PeerCodec } from './deflate.js';
 import { FrameReader, type FrameSpec, OP, type WireFrame, bytesOf, close, encodeFrame, ping } from './wire.js';
 import { isValidUtf8 } from './utf8.js';
 
@@ -20,7 +25,8 @@ export type PeerRole = 'client' | 'server';
 export type MessageType = 'text' | 'binary';
 
 export type PeerEvent =
-  | { kind: 'message'; type: MessageType; data: Buffer; frames: number }
+  /** `compressed`: RSV1 was set on its first frame (permessage-deflate), and `data` is inflated. */
+  | { kind: 'message'; type: MessageType; data: Buffer; frames: number; compressed: boolean }
   | { kind: 'ping'; data: Buffer }
   | { kind: 'pong'; data: Buffer }
   /** `code` is null for a close frame without payload. */
@@ -33,32 +39,63 @@ export type PeerEvent =
 export type Delivery = 'whole' | 'frame-wise' | { chop: number };
 
 export interface PeerOptions {
-  /** permessage-deflate was agreed: the testee may set RSV1 on the first frame of a message. */
-  rsv1Allowed?: boolean;
+  /** permessage-deflate as agreed in the opening handshake; the testee may then set RSV1 on the first frame of a message. */
+  deflate?: DeflateAgreement | null;
+  /**
+   * The client testee may end TCP as soon as the closing handshake is over, as §7.1.1 allows (MAY)
+   * and `ws` does; by default the client must leave that to the server, as the RFC advises (SHOULD).
+   */
+  clientMayCloseTcpFirst?: boolean;
+}
+
+/** How a message is sent by {@link Peer.sendMessage}. */
+export interface MessageOptions {
+  /** Compress it (RSV1 on the first frame); needs permessage-deflate agreed. */
+  compressed?: boolean;
+  /** Split the payload as sent (compressed or not) into frames of at most this many bytes; 0: one frame. */
+  fragmentSize?: number;
+  delivery?: Delivery;
 }
 
 /** Long enough for a loaded CI machine; only a failing case ever waits this long. */
 export const EVENT_TIMEOUT = 10_000;
 
+/**
+ * How long a client that failed the connection has to end TCP. Its FIN comes at once; a client
+ * that waits for the server instead would end TCP only at its close timeout (5 s by default, for
+ * our Conn), which this must stay under to tell the two apart.
+ */
+const FAILED_CLIENT_FIN_TIMEOUT = 4_000;
+
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Peer {
   readonly role: PeerRole;
+  /** permessage-deflate as agreed, or null. */
+  readonly deflate: DeflateAgreement | null;
   private readonly socket: Socket;
   private readonly options: PeerOptions;
   private readonly reader = new FrameReader();
-  private readonly events: PeerEvent[] = [];
+  private readonly codec: PeerCodec | null;
+  /** Events in the order the testee caused them; an inflating message holds its place as a promise. */
+  private readonly events: Array<PeerEvent | Promise<PeerEvent>> = [];
   private waiter: (() => void) | null = null;
-  private message: { type: MessageType; pieces: Buffer[]; frames: number } | null = null;
+  private message: { type: MessageType; pieces: Buffer[]; frames: number; compressed: boolean } | null = null;
+  /** Messages inflate one after another: with context takeover, each depends on those before. */
+  private inflating: Promise<unknown> = Promise.resolve();
+  private lastMaskKey: Buffer | null = null;
   private closeReceived = false;
   private closeSent = false;
   private stopped = false;
+  private testeeEndedTcp = false;
   private maskSeed = 0x2545f491;
 
   constructor(role: PeerRole, socket: Socket, head: Buffer, options: PeerOptions = {}) {
     this.role = role;
     this.socket = socket;
     this.options = options;
+    this.deflate = options.deflate ?? null;
+    this.codec = this.deflate === null ? null : new PeerCodec(this.deflate, role);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('end', () => this.ended(false));
@@ -82,6 +119,31 @@ export class Peer {
       return;
     }
     await this.write(encoded.length === 1 ? encoded[0]! : Buffer.concat(encoded), delivery);
+  }
+
+  /**
+   * Sends one message, compressed (§7.2.1: RSV1 on its first frame only) when asked, and split into
+   * frames of `fragmentSize` bytes of the payload as sent, as Autobahn's auto-fragmentation does.
+   */
+  async sendMessage(type: MessageType, payload: Buffer, options: MessageOptions = {}): Promise<void> {
+    let body = payload;
+    if (options.compressed === true) {
+      if (this.codec === null) throw new Error('test error: compressing without permessage-deflate agreed');
+      body = await this.codec.compress(payload);
+    }
+    const size = options.fragmentSize ?? 0;
+    const parts: Buffer[] = [];
+    if (size <= 0 || body.length <= size) parts.push(body);
+    else for (let i = 0; i < body.length; i += size) parts.push(body.subarray(i, i + size));
+    const frames = parts.map(
+      (part, i): FrameSpec => ({
+        opcode: i > 0 ? OP.continuation : type === 'text' ? OP.text : OP.binary,
+        payload: part,
+        fin: i === parts.length - 1,
+        rsv: i === 0 && options.compressed === true ? 4 : 0,
+      }),
+    );
+    await this.send(frames, options.delivery);
   }
 
   /** The bytes of frames as this peer would send them, for cases that send only part of them. */
@@ -113,6 +175,7 @@ export class Peer {
   }
 
   private maskKeyFor(frame: FrameSpec): Buffer | null {
+    if (frame.maskKey !== undefined) return Buffer.from(frame.maskKey);
     if (!(frame.masked ?? this.role === 'client')) return null;
     // Deterministic keys keep a failing case reproducible; none is zero, which would not mask.
     this.maskSeed = (Math.imul(this.maskSeed, 1103515245) + 12345) >>> 0;
@@ -140,9 +203,11 @@ export class Peer {
     return this.events.shift()!;
   }
 
-  async expectMessage(type: MessageType, data: Uint8Array | string): Promise<void> {
+  /** The next event is this message; with `compressed`, it must (or must not) have come compressed. */
+  async expectMessage(type: MessageType, data: Uint8Array | string, options: { compressed?: boolean } = {}): Promise<void> {
     const event = await this.next(`a ${type} message`);
-    expect(describeEvent(event)).toBe(describeEvent({ kind: 'message', type, data: bytesOf(data), frames: 0 }));
+    const compressed = options.compressed ?? (event.kind === 'message' && event.compressed);
+    expect(describeEvent(event)).toBe(describeEvent({ kind: 'message', type, data: bytesOf(data), frames: 0, compressed }));
   }
 
   async expectPong(data: Uint8Array | string = ''): Promise<void> {
@@ -160,25 +225,41 @@ export class Peer {
 
   /**
    * The closing handshake is over: TCP must end now. The server ends it first (§7.1.1): when the
-   * testee is the server it must send its FIN; when it is the client, this peer ends TCP and
-   * the client must follow.
+   * testee is the server it must send its FIN; when it is the client, it must not have ended TCP
+   * (unless `clientMayCloseTcpFirst`), this peer ends it, and the client must follow.
    */
   async expectTcpClosed(): Promise<void> {
-    if (this.role === 'server') this.socket.end();
-    const event = await this.next('the end of the TCP connection');
-    if (event.kind !== 'eof') throw new Error(`expected the TCP connection to end, got ${describeEvent(event)}`);
-    expect(event.abrupt, 'TCP ended abruptly instead of with a FIN').toBe(false);
+    if (this.role === 'server') {
+      // A FIN that came with the close frame is read within one turn of the event loop. One sent
+      // a little later is caught only by the cases that wait for it (cases/client.ts).
+      await tick();
+      if (this.testeeEndedTcp && this.options.clientMayCloseTcpFirst !== true) {
+        throw new Error('the client ended TCP before the server did (§7.1.1: the client waits for the server to close TCP)');
+      }
+      this.socket.end();
+    }
+    await this.expectFin();
   }
 
   /**
    * The testee failed the connection (§7.1.7): the next event is its close frame with `code`,
    * nothing before it. As Autobahn does, this peer answers the close (unless it sent one
-   * already), then TCP must end.
+   * already); then the testee must end TCP: a server because it always closes first, a client
+   * because it failed the connection and has nothing left to wait for.
    */
   async expectFailure(code: number): Promise<void> {
     await this.expectClose([code]);
     if (!this.closeSent) await this.send(close(code));
-    await this.expectTcpClosed();
+    if (this.role === 'client') return this.expectTcpClosed();
+    await this.expectFin(FAILED_CLIENT_FIN_TIMEOUT);
+    this.socket.end();
+  }
+
+  /** The next event is the end of TCP, by a FIN. */
+  private async expectFin(timeout = EVENT_TIMEOUT): Promise<void> {
+    const event = await this.next('the end of the TCP connection', timeout);
+    if (event.kind !== 'eof') throw new Error(`expected the TCP connection to end, got ${describeEvent(event)}`);
+    expect(event.abrupt, 'TCP ended abruptly instead of with a FIN').toBe(false);
   }
 
   /**
@@ -200,17 +281,18 @@ export class Peer {
   /** Nothing arrives for `ms`: for what must not happen yet (it cannot pass over an event, only miss a late one). */
   async expectQuiet(ms: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, ms));
-    if (this.events.length > 0) throw new Error(`expected nothing yet, got ${describeEvent(this.events[0]!)}`);
+    if (this.events.length > 0) throw new Error(`expected nothing yet, got ${describeEvent(await this.events[0]!)}`);
   }
 
   destroy(): void {
     this.stopped = true;
     this.socket.destroy();
+    void this.inflating.finally(() => this.codec?.close());
   }
 
   // ---------------------------------------------------------------- receiving
 
-  private push(event: PeerEvent): void {
+  private push(event: PeerEvent | Promise<PeerEvent>): void {
     this.events.push(event);
     const waiter = this.waiter;
     this.waiter = null;
@@ -220,6 +302,7 @@ export class Peer {
   private ended(abrupt: boolean): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.testeeEndedTcp = true;
     this.push({ kind: 'eof', abrupt });
   }
 
@@ -245,8 +328,14 @@ export class Peer {
     if (f.encodingError !== null) this.violation(f.encodingError);
     const mustMask = this.role === 'server';
     if (f.masked !== mustMask) this.violation(mustMask ? 'an unmasked client frame (§5.3)' : 'a masked server frame (§5.1)');
+    if (f.maskKey !== null) {
+      // A random 32-bit key repeats on the next frame once in 2^32 frames; a fixed or stale key always does.
+      if (this.lastMaskKey?.equals(f.maskKey)) this.violation(`the masking key ${f.maskKey.toString('hex')} twice in a row (§5.3: a fresh key for each frame)`);
+      this.lastMaskKey = f.maskKey;
+    }
     const firstOfMessage = f.opcode === OP.text || f.opcode === OP.binary;
-    if (f.rsv !== 0 && !(f.rsv === 4 && firstOfMessage && this.options.rsv1Allowed === true)) {
+    // RFC 7692 §6: with permessage-deflate, RSV1 marks a compressed message, on its first frame only.
+    if (f.rsv !== 0 && !(f.rsv === 4 && firstOfMessage && this.deflate !== null)) {
       this.violation(`reserved bits ${f.rsv.toString(2).padStart(3, '0')} set (§5.2)`);
     }
     if (f.opcode >= 0x8) {
@@ -264,7 +353,7 @@ export class Peer {
       case OP.text:
       case OP.binary:
         if (this.message !== null) this.violation('a new message inside a fragmented one (§5.4)');
-        this.message = { type: f.opcode === OP.text ? 'text' : 'binary', pieces: [], frames: 0 };
+        this.message = { type: f.opcode === OP.text ? 'text' : 'binary', pieces: [], frames: 0, compressed: f.rsv === 4 && this.deflate !== null };
         break;
       case OP.continuation:
         if (this.message === null) return this.violation('a continuation frame with no message to continue (§5.4)');
@@ -278,8 +367,15 @@ export class Peer {
     if (!f.fin) return;
     this.message = null;
     const data = message.pieces.length === 1 ? message.pieces[0]! : Buffer.concat(message.pieces);
-    if (message.type === 'text' && !isValidUtf8(data)) this.violation('a text message that is not UTF-8 (§5.6)');
-    this.push({ kind: 'message', type: message.type, data, frames: message.frames });
+    if (!message.compressed) return this.push(messageEvent(message, data));
+    const inflated = this.inflating
+      .then(() => this.codec!.inflate(data))
+      .then(
+        (bytes) => messageEvent(message, bytes),
+        (err: Error): PeerEvent => ({ kind: 'violation', rule: `a compressed message that does not inflate as agreed (RFC 7692 §7.2.2): ${err.message}` }),
+      );
+    this.inflating = inflated;
+    this.push(inflated);
   }
 
   private closeEvent(payload: Buffer): PeerEvent {
@@ -293,6 +389,12 @@ export class Peer {
   }
 }
 
+/** A whole message, or the violation it is when a text message is not UTF-8 (§5.6). */
+function messageEvent(message: { type: MessageType; frames: number; compressed: boolean }, data: Buffer): PeerEvent {
+  if (message.type === 'text' && !isValidUtf8(data)) return { kind: 'violation', rule: 'a text message that is not UTF-8 (§5.6)' };
+  return { kind: 'message', type: message.type, data, frames: message.frames, compressed: message.compressed };
+}
+
 /** §7.4.1, §7.4.2: the registered codes an endpoint may send, and the 3000–4999 ranges. */
 function isSendableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
@@ -304,7 +406,7 @@ export function describeEvent(event: PeerEvent): string {
     data.length <= 32 ? `${data.length} bytes [${data.toString('hex')}]` : `${data.length} bytes sha1:${createHash('sha1').update(data).digest('hex').slice(0, 16)}`;
   switch (event.kind) {
     case 'message':
-      return `${event.type} message of ${bytes(event.data)}`;
+      return `${event.compressed ? 'compressed ' : ''}${event.type} message of ${bytes(event.data)}`;
     case 'ping':
     case 'pong':
       return `${event.kind} with ${bytes(event.data)}`;

@@ -16,6 +16,8 @@ export interface FrameSpec {
   rsv?: number;
   /** Override the peer's role: a client masks (§5.3), a server does not. */
   masked?: boolean;
+  /** Mask with this key (implies `masked`) instead of a fresh one. */
+  maskKey?: Uint8Array;
 }
 
 export interface WireFrame {
@@ -23,6 +25,8 @@ export interface WireFrame {
   rsv: number;
   opcode: number;
   masked: boolean;
+  /** The masking key of a masked frame. */
+  maskKey: Buffer | null;
   payload: Buffer;
   /** A rule of §5.2 the encoding itself broke (the frame is still decoded). */
   encodingError: string | null;
@@ -110,7 +114,7 @@ export class FrameReader {
     this.take(headerLength);
     const payload = this.take(length);
     if (maskKey !== null) for (let i = 0; i < payload.length; i++) payload[i]! ^= maskKey[i & 3]!;
-    return { fin: (head[0]! & 0x80) !== 0, rsv: (head[0]! >> 4) & 7, opcode: head[0]! & 0xf, masked, payload, encodingError };
+    return { fin: (head[0]! & 0x80) !== 0, rsv: (head[0]! >> 4) & 7, opcode: head[0]! & 0xf, masked, maskKey, payload, encodingError };
   }
 
   /** A copy of the first `n` buffered bytes (n <= 14). */

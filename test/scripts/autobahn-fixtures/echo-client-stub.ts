@@ -1,8 +1,9 @@
 /**
  * A client testee with the flags of scripts/echo-client.ts (`--url`, `--agent`, `--compression`),
- * built on `ws`, so the client mode of scripts/autobahn.sh can be tested before our Dialer exists.
- * It runs every case of the fuzzing server, echoing each message with its type, then asks for
- * the reports. FAKE_CLIENT_LOG=FILE records its command line.
+ * built on `ws`, for testing what scripts/autobahn.sh passes to a client driver
+ * (AUTOBAHN_CLIENT_TESTEE). It runs every case of the fuzzing server, echoing each message with its
+ * type, then asks for the reports. It takes --compression but never offers permessage-deflate: a
+ * driver without it. FAKE_CLIENT_LOG=FILE records its command line.
  */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,7 +17,7 @@ if (process.env.FAKE_CLIENT_LOG) appendFileSync(process.env.FAKE_CLIENT_LOG, `${
 /** Opens `path`, echoes every message, and resolves with the first one when the server closes. */
 function visit(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${values.url}${path}`);
+    const ws = new WebSocket(`${values.url}${path}`, { perMessageDeflate: false });
     let first = '';
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (first === '') first = data.toString();

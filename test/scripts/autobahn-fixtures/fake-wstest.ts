@@ -2,7 +2,9 @@
  * A stand-in for Autobahn's `wstest`, for testing scripts/autobahn.sh where the real one cannot
  * run. It takes the same flags (`--mode fuzzingclient|fuzzingserver --spec FILE`), honours the
  * spec's url, cases, exclude-cases and outdir, really exchanges messages with the testee for each
- * of a handful of case ids, and writes `index.json` in the layout the real wstest uses.
+ * of a handful of case ids, and writes `index.json` in the layout the real wstest uses. As the
+ * real one, it offers (or accepts) permessage-deflate for the 12.x and 13.x cases and grades them
+ * UNIMPLEMENTED when the testee does not negotiate it.
  *
  * FAKE_WSTEST_VERDICTS='2.1=NON-STRICT,7.1.1=FAILED' overrides the behavior of some cases;
  * FAKE_WSTEST_LOG=FILE records the command line; FAKE_CONTAINER_REPORTS=DIR is the host directory
@@ -51,8 +53,15 @@ const overrides = new Map(
 );
 const results = new Map<string, Map<string, Result>>();
 
+/** Categories 12 and 13 need permessage-deflate. */
+const needsDeflate = (id: string): boolean => /^1[23]\./.test(id);
+
 /** Sends a text and a binary message, expects both back with their types, then closes with 1000. */
 async function exchange(ws: WebSocket, id: string): Promise<Result> {
+  if (needsDeflate(id) && !ws.extensions.includes('permessage-deflate')) {
+    ws.close(1000);
+    return { behavior: 'UNIMPLEMENTED', behaviorClose: 'OK', duration: 0, remoteCloseCode: 1000, reportfile: '' };
+  }
   const started = Date.now();
   const sent: Array<[string, boolean]> = [
     [`case ${id}`, false],
@@ -102,7 +111,7 @@ function writeReports(): void {
 if (values.mode === 'fuzzingclient') {
   for (const server of spec.servers ?? []) {
     for (const id of cases) {
-      const ws = new WebSocket(`${server.url}/runCase?case=${id}&agent=${server.agent}`);
+      const ws = new WebSocket(`${server.url}/runCase?case=${id}&agent=${server.agent}`, { perMessageDeflate: needsDeflate(id) ? { threshold: 0 } : false });
       await new Promise((resolve, reject) => {
         ws.once('open', resolve);
         ws.once('error', reject);
@@ -114,7 +123,7 @@ if (values.mode === 'fuzzingclient') {
 } else if (values.mode === 'fuzzingserver') {
   const url = new URL(spec.url!);
   const http = createServer();
-  const wss = new WebSocketServer({ server: http });
+  const wss = new WebSocketServer({ server: http, perMessageDeflate: { threshold: 0 } });
   wss.on('connection', (ws, req) => {
     const { pathname, searchParams } = new URL(req.url ?? '/', 'http://x');
     const agent = searchParams.get('agent') ?? 'unknown';
