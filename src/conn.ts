@@ -173,8 +173,9 @@ export class Conn implements AsyncIterable<Message> {
       },
     );
     const { decompressor, compression } = setUpDeflate(init);
-    this.reader = new ReadSide(this.readHost(), init.readBufferSize ?? CONN_DEFAULTS.readBufferSize, decompressor);
-    this.writer = new WriteSide(this.writeHost(), writeBufferSize, init.writeHighWaterMark ?? CONN_DEFAULTS.writeHighWaterMark, compression);
+    const writeHighWaterMark = init.writeHighWaterMark ?? CONN_DEFAULTS.writeHighWaterMark;
+    this.reader = new ReadSide(this.readHost(), init.readBufferSize ?? CONN_DEFAULTS.readBufferSize, decompressor, writeHighWaterMark);
+    this.writer = new WriteSide(this.writeHost(), writeBufferSize, writeHighWaterMark, compression);
 
     const socket = this.socket;
     socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));

@@ -42,6 +42,7 @@ interface PieceWaiter extends Waiter<Buffer | null> {
 export class ReadSide implements PieceSource {
   private readonly host: ReadSideHost;
   private readonly readBufferSize: number;
+  private readonly writeHighWaterMark: number;
   private readonly decompressor: Decompressor | null;
   private readonly queue: IncomingMessage[] = [];
   private queueHead = 0;
@@ -61,10 +62,12 @@ export class ReadSide implements PieceSource {
   private deadline: number | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(host: ReadSideHost, readBufferSize: number, decompressor: Decompressor | null) {
+  constructor(host: ReadSideHost, readBufferSize: number, decompressor: Decompressor | null, writeHighWaterMark = Number.POSITIVE_INFINITY) {
     this.host = host;
     this.readBufferSize = readBufferSize;
     this.decompressor = decompressor;
+    this.writeHighWaterMark = writeHighWaterMark;
+    host.socket.on('drain', () => this.updateFlow());
   }
 
   /** Bytes received and not yet handed to the application (compressed ones included until inflated). */
@@ -253,10 +256,13 @@ export class ReadSide implements PieceSource {
     return this.waiters.length > 0 || this.pieceWaiter !== null;
   }
 
-  /** Pauses the socket when enough is buffered and nobody waits for more; resumes otherwise. */
+  /**
+   * Pauses the socket when enough is buffered and nobody waits for more, or when what we write
+   * (pongs included) backs up because the peer does not read; resumes otherwise.
+   */
   updateFlow(): void {
     if (this.finished) return;
-    const pause = !this.host.closing && !this.hungry && this.buffered >= this.readBufferSize;
+    const pause = !this.host.closing && ((!this.hungry && this.buffered >= this.readBufferSize) || this.writeBackedUp());
     if (pause && !this.paused) {
       this.paused = true;
       this.host.socket.pause();
@@ -264,6 +270,16 @@ export class ReadSide implements PieceSource {
       this.paused = false;
       this.host.socket.resume();
     }
+  }
+
+  /**
+   * Each ping is answered with a pong (§5.5.2): a peer that pings without reading would make the
+   * pongs pile up without bound, so input waits while output does (as gorilla's reader blocks on
+   * writing the pong). `writableNeedDrain` guarantees a 'drain' to resume on.
+   */
+  private writeBackedUp(): boolean {
+    const socket = this.host.socket;
+    return socket.writableNeedDrain && socket.writableLength > this.writeHighWaterMark;
   }
 
   private armTimer(): void {
