@@ -55,6 +55,8 @@ export class ReadSide implements PieceSource {
   private buffered = 0;
   private paused = false;
   private finished = false;
+  /** A compressed message was dropped while closing: later ones cannot be inflated either. */
+  private droppedCompressed = false;
   /** zlib failed or was freed: compressed messages still queued will never complete. */
   private inflationDead = false;
   /** What reads throw once the queue is empty: the peer closed, or the connection failed. */
@@ -261,8 +263,11 @@ export class ReadSide implements PieceSource {
    * (pongs included) backs up because the peer does not read; resumes otherwise.
    */
   updateFlow(): void {
+    const full = !this.hungry && this.buffered >= this.readBufferSize;
+    // Inflation is paced the same way, closing or not: compressed input can grow a thousandfold.
+    this.decompressor?.hold(full);
     if (this.finished) return;
-    const pause = !this.host.closing && ((!this.hungry && this.buffered >= this.readBufferSize) || this.writeBackedUp());
+    const pause = !this.host.closing && (full || this.writeBackedUp());
     if (pause && !this.paused) {
       this.paused = true;
       this.host.socket.pause();
@@ -320,9 +325,14 @@ export class ReadSide implements PieceSource {
   onMessageStart(opcode: DataOpcode, compressed: boolean): void {
     const message = new IncomingMessage(opcode);
     this.receiving = message;
-    // While closing, nobody may be reading: keep what fits the read buffer, drop the rest.
-    if (this.host.closing && this.buffered >= this.readBufferSize) message.abandoned = true;
-    else this.queue.push(message);
+    // While closing, nobody may be reading: keep what fits the read buffer, drop the rest. A
+    // compressed message dropped is not inflated, so later ones (which may refer back to it) go too.
+    if (this.host.closing && (this.buffered >= this.readBufferSize || (compressed && this.droppedCompressed))) {
+      message.abandoned = true;
+      if (compressed) this.droppedCompressed = true;
+      return;
+    }
+    this.queue.push(message);
     if (compressed) this.receivingJob = this.decompressor!.begin(this.inflateInto(message));
   }
 
