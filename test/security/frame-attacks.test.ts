@@ -8,12 +8,24 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Conn } from '../../src/index.js';
 import { Decompressor, type InflateSink } from '../../src/permessage-deflate.js';
 import { clientFrame } from '../helpers/raw-client.js';
-import { deferred, onCleanup, sleep } from '../helpers/servers.js';
+import { deferred, echo, onCleanup, sleep } from '../helpers/servers.js';
 import { OFFER_DEFLATE, deflateMessage, header64, tinyFragments } from './support/frames.js';
 import { MiB, liveBytes } from './support/memory.js';
 import { expectClose, expectStillServing, guardProcess, openClient, startTarget } from './support/target.js';
 
 afterEach(() => vi.restoreAllMocks());
+
+/** Waits until `read()` has stopped changing for a second: the server has taken all it will. */
+async function settled(read: () => number): Promise<number> {
+  let last = read();
+  for (let still = 0; still < 5; ) {
+    await sleep(200);
+    const now = read();
+    still = now === last ? still + 1 : 0;
+    last = now;
+  }
+  return last;
+}
 
 /** Counts every inflated byte the server produces, whatever happens to it afterwards. */
 function countInflated(): { total: number } {
@@ -123,26 +135,66 @@ describe('deflate bombs', () => {
     await expectStillServing(target);
   });
 
-  it('many small deflate bombs to an application that does not read: inflation stops near readBufferSize', async () => {
+  it('many small deflate bombs to an application that does not read: inflation waits near readBufferSize, and nothing is lost', async () => {
     guardProcess();
     const inflated = countInflated();
     const readBufferSize = MiB;
-    const stalled = deferred();
-    onCleanup(() => stalled.resolve());
-    // The application is busy: it reads nothing. Each message is legal (1 MiB - 1, under the
-    // 16 MiB read limit) and about 1 KiB on the wire.
-    const target = await startTarget({ enableCompression: true, readBufferSize }, () => stalled.promise);
+    const count = 300;
+    const zeros = Buffer.alloc(MiB - 1);
+    const busy = deferred();
+    onCleanup(() => busy.resolve());
+    const delivered = deferred<number[]>();
+    // The application is busy at first: it reads nothing. Each message is legal (1 MiB - 1, under
+    // the 16 MiB read limit) and about 1 KiB on the wire.
+    const target = await startTarget({ enableCompression: true, readBufferSize }, async (conn) => {
+      await busy.promise;
+      const sizes: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const { data } = await conn.readMessage();
+        sizes.push(data.equals(zeros) ? data.length : -1);
+      }
+      delivered.resolve(sizes);
+      await conn.readMessage();
+    });
     const client = await openClient(target, [OFFER_DEFLATE]);
     const one = clientFrame({ opcode: 2, rsv1: true, payload: deflateMessage(Buffer.alloc(MiB - 1)) });
-    client.write(Buffer.concat(Array.from({ length: 2000 }, () => one))); // 2 GiB once inflated
+    client.write(Buffer.concat(Array.from({ length: count }, () => one))); // 300 MiB once inflated
     await expect.poll(() => target.conns.length).toBe(1);
     const conn = target.conns[0]!;
-    // Let the server read and inflate all it will (it pauses once enough is held).
-    let last = -1;
-    for (let settled = 0; settled < 5; await sleep(200)) settled = inflated.total === last ? settled + 1 : ((last = inflated.total), 0);
-    // Held for the application: what readBufferSize allows, plus one message that was under way.
+    await settled(() => inflated.total); // all the server inflates while the application is busy
+    // Held for the application: what readBufferSize allows, plus the message under way.
     expect(conn.readBufferedAmount).toBeLessThan(readBufferSize + 2 * MiB);
     expect(inflated.total).toBeLessThan(readBufferSize + 2 * MiB);
+    // Once it reads, every message comes, whole and in order.
+    busy.resolve();
+    expect(await delivered.promise).toEqual(Array.from({ length: count }, () => MiB - 1));
+  });
+});
+
+describe('deflate bombs while the server closes', () => {
+  it('compressed messages past the read buffer during the closing handshake are dropped, not inflated', async () => {
+    guardProcess();
+    const inflated = countInflated();
+    const readBufferSize = 64 * 1024;
+    // The first connection's application never reads; later ones echo.
+    const target = await startTarget({ enableCompression: true, readBufferSize }, (conn) =>
+      conn === target.conns[0] ? conn.closed.then(() => undefined) : echo(conn),
+    );
+    const client = await openClient(target, [OFFER_DEFLATE]);
+    const one = clientFrame({ opcode: 2, rsv1: true, payload: deflateMessage(Buffer.alloc(MiB - 1)) });
+    client.send({ opcode: 2, rsv1: true, payload: deflateMessage(Buffer.alloc(128 * 1024)) }); // fills the read buffer
+    await expect.poll(() => inflated.total).toBe(128 * 1024);
+    const conn = target.conns[0]!;
+    const closing = conn.close(1000, 'bye');
+    expect((await client.nextFrame()).opcode).toBe(8);
+    // While the server waits for our close frame it keeps reading (to find it), but what it reads
+    // now has nowhere to go: 200 MiB of bombs, then our close.
+    client.write(Buffer.concat(Array.from({ length: 200 }, () => one)));
+    client.send({ opcode: 8, payload: Buffer.from([0x03, 0xe8]) });
+    await closing;
+    expect(await conn.closed).toMatchObject({ code: 1000, wasClean: true });
+    expect(await settled(() => inflated.total)).toBeLessThan(2 * MiB);
+    await expectStillServing(target);
   });
 });
 
@@ -199,9 +251,7 @@ describe('control frame floods', () => {
     client.write(Buffer.concat(Array.from({ length: 100_000 }, () => ping))); // 13 MB of pings
     await expect.poll(() => target.conns.length).toBe(1);
     const conn = target.conns[0]!;
-    // Let the server take all it will.
-    let last = -1;
-    for (let settled = 0; settled < 5; await sleep(200)) settled = conn.bufferedAmount === last ? settled + 1 : ((last = conn.bufferedAmount), 0);
+    await settled(() => conn.bufferedAmount); // all the server takes in
     // What the kernel's socket buffers hold is outside the process; what the server queues is not.
     expect(conn.bufferedAmount).toBeLessThan(writeHighWaterMark + 1 * MiB);
     client.destroy();
