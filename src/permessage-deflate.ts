@@ -288,8 +288,12 @@ export class Decompressor {
     entry.stream.flush(constants.Z_SYNC_FLUSH, () => {
       if (this.closed || this.jobs[0] !== job) return;
       this.jobs.shift();
-      if (this.noContextTakeover) {
-        inflatePool.release(String(this.windowBits), entry, true);
+      // A sender may end a message with a final block (BFINAL, RFC 7692 §7.2.3.4): zlib's stream
+      // is then over and cannot take more input. The next message starts on a fresh one.
+      const over = entry.stream.readableEnded;
+      if (this.noContextTakeover || over) {
+        if (this.noContextTakeover) inflatePool.release(String(this.windowBits), entry, !over);
+        else entry.stream.close();
         this.entry = null;
       }
       job.sink.done();
