@@ -8,7 +8,7 @@ import { RawClient, clientFrame, upgradeRequest } from '../helpers/raw-client.js
 import { onCleanup, sleep } from '../helpers/servers.js';
 import { OFFER_DEFLATE, deflateMessage, tinyFragments } from './support/frames.js';
 import { MiB } from './support/memory.js';
-import { type Target, guardProcess, startTarget } from './support/target.js';
+import { type Target, expectClose, guardProcess, startTarget } from './support/target.js';
 
 const CLIENTS = 100;
 const ROUND_TRIPS = 20;
@@ -95,7 +95,7 @@ const deflateBombs: Attack = async (target, stopped) => {
     const client = await attacker(target, [OFFER_DEFLATE]);
     client.write(bomb);
     report.sent += bomb.length;
-    report.closes.push(await client.closeCode(30_000));
+    report.closes.push((await expectClose(target, client, 1009, 30_000)).payload.readUInt16BE(0));
     client.destroy();
   }
   return report;
@@ -109,7 +109,7 @@ const millionFragments: Attack = async (target, stopped) => {
     const client = await attacker(target);
     client.write(fragments);
     report.sent += fragments.length;
-    report.closes.push(await client.closeCode(30_000));
+    report.closes.push((await expectClose(target, client, 1009, 30_000)).payload.readUInt16BE(0));
     client.destroy();
   }
   return report;
