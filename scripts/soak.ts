@@ -111,6 +111,12 @@ const sampler = setInterval(() => {
     }
   });
 }, 2000);
+// Heap after a forced collection with the connections open, halfway and near the end of the
+// traffic: growth between the two would be memory held per message, which the end cannot show.
+const steady: Array<{ at: string; sample: MemorySample }> = [];
+const steadyTimers = [0.5, 0.95].map((fraction) =>
+  setTimeout(() => void memory(true).then((sample) => steady.push({ at: `${Math.round(fraction * 100)}%`, sample })), fraction * minutes * 60_000),
+);
 const guard = setTimeout(() => {
   console.log('soak: the load did not finish in time');
   load.kill('SIGKILL');
@@ -119,6 +125,7 @@ const guard = setTimeout(() => {
 const counters = await finished;
 clearTimeout(guard);
 clearInterval(sampler);
+for (const t of steadyTimers) clearTimeout(t);
 const closeDeadline = Date.now() + 60_000;
 let after = await memory(false);
 while (after.connections > 0 && Date.now() < closeDeadline) {
@@ -144,6 +151,9 @@ console.log(`  messages: sent ${c.sent}, echoed ${c.echoed}, abandoned in flight
 console.log(`  check: sent = echoed + abandoned + lost: ${c.sent === c.echoed + c.abandoned + c.lost ? 'yes' : 'NO'}`);
 console.log(`  connections: killed abruptly ${c.aborts}, closed cleanly ${c.graceful}, unclean closes ${c.uncleanCloses}, ended by the server ${c.unexpectedEnds}; open at the end ${after.connections}`);
 console.log(`  server heap:    start ${mib(baseline.heapUsed)}, peak ${mib(peak.heapUsed)}, end after GC ${mib(after.heapUsed)} (${heapGrowth >= 0 ? '+' : ''}${mib(heapGrowth)})`);
+for (const { at, sample } of steady) {
+  console.log(`  server heap after GC at ${at} of the run, ${sample.connections} connections open: ${mib(sample.heapUsed)} (${((sample.heapUsed - baseline.heapUsed) / Math.max(1, sample.connections) / 1024).toFixed(1)} KiB per connection above the start)`);
+}
 console.log(`  server RSS:     start ${mib(baseline.rss)}, peak ${mib(peak.rss)}, end after GC ${mib(after.rss)}`);
 console.log(`  server buffers: start ${mib(baseline.arrayBuffers)}, peak ${mib(peak.arrayBuffers)}, end after GC ${mib(after.arrayBuffers)}`);
 console.log(`soak: ${ok ? 'PASSED' : 'FAILED'}`);

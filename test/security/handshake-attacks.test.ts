@@ -4,7 +4,7 @@
  * Each checks the answer the RFCs call for, that the server keeps serving right after, and, where
  * the class is about cost, that the work is bounded by the input's size (counted, not timed).
  */
-import { connect } from 'node:net';
+import { type Socket, connect, createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HandshakeError, InvalidHeaderError, Upgrader } from '../../src/index.js';
 import { DEFAULT_HEAD_LIMITS, RequestHeadParser } from '../../src/protocol/http-head.js';
@@ -273,7 +273,6 @@ describe('header injection in our own responses', () => {
       guardProcess();
       const upgrader = new Upgrader();
       const outcome = deferred<unknown>();
-      const { createServer } = await import('node:net');
       const server = createServer((socket) => void upgrader.upgradeSocket(socket, [header]).then(outcome.resolve, outcome.resolve));
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       onCleanup(() => new Promise<void>((r) => server.close(() => r())));
@@ -308,10 +307,16 @@ describe('header injection in our own responses', () => {
     guardProcess();
     const target = await startTarget();
     await Promise.all(
-      Array.from({ length: 20 }, () => new Promise<void>((resolve) => connect(target.port, '127.0.0.1', function (this: import('node:net').Socket) {
-        this.destroy();
-        resolve();
-      }))),
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket: Socket = connect(target.port, '127.0.0.1', () => {
+              socket.destroy();
+              resolve();
+            });
+          }),
+      ),
     );
     await expectStillServing(target);
   });
