@@ -167,8 +167,9 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
       this,
     );
     const { decompressor, compression } = setUpDeflate(init);
-    this.reader = new ReadSide(this, init.readBufferSize ?? CONN_DEFAULTS.readBufferSize, decompressor);
-    this.writer = new WriteSide(this, writeBufferSize, init.writeHighWaterMark ?? CONN_DEFAULTS.writeHighWaterMark, compression);
+    const writeHighWaterMark = init.writeHighWaterMark ?? CONN_DEFAULTS.writeHighWaterMark;
+    this.reader = new ReadSide(this, init.readBufferSize ?? CONN_DEFAULTS.readBufferSize, decompressor, writeHighWaterMark);
+    this.writer = new WriteSide(this, writeBufferSize, writeHighWaterMark, compression);
 
     const socket = this.socket as ConnSocket;
     socket[kConn] = this;

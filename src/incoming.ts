@@ -15,6 +15,8 @@ const PACK_SIZE = 4096;
 
 export class IncomingMessage {
   readonly type: DataMessageType;
+  /** Arrival order on the connection. */
+  readonly seq: number;
   /** Bytes received and not yet handed to the application. */
   bufferedBytes = 0;
   /** The last frame has arrived (a compressed message may still be inflating). */
@@ -31,8 +33,9 @@ export class IncomingMessage {
   private packStart = 0;
   private packEnd = 0;
 
-  constructor(type: DataMessageType) {
+  constructor(type: DataMessageType, seq: number) {
     this.type = type;
+    this.seq = seq;
   }
 
   push(piece: Buffer): void {

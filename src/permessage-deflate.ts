@@ -168,16 +168,20 @@ export interface InflateSink {
 
 export interface InflateJob {
   sink: InflateSink;
-  /** Compressed pieces that arrived while an earlier message was still inflating. */
+  /** Compressed pieces not yet handed to zlib: an earlier message is still inflating, or inflation is held. */
   waiting: Buffer[];
   ended: boolean;
+  /** The trailer is written and the flush is under way. */
+  finishing: boolean;
   /** Compressed bytes received for the message. */
   bytes: number;
 }
 
 /**
  * The receiving side. Messages are inflated strictly one after another (with context takeover,
- * each depends on the ones before); pieces of later messages wait their turn.
+ * each depends on the ones before); pieces of later messages wait their turn. The read side can
+ * hold inflation while the application has enough to read: a few compressed bytes can become a
+ * thousand times as many, so compressed input waits as it is, not inflated.
  */
 export class Decompressor {
   private readonly windowBits: number;
@@ -187,6 +191,9 @@ export class Decompressor {
   private closed = false;
   /** Free zlib once the last queued message is inflated. */
   private closing = false;
+  /** No new input goes to zlib (output of input already given still comes). */
+  private held = false;
+  private pumping = false;
 
   constructor(windowBits: number, noContextTakeover: boolean) {
     this.windowBits = zlibWindowBits(windowBits);
@@ -195,7 +202,7 @@ export class Decompressor {
 
   /** Starts a compressed message; returns the handle its pieces are written to. */
   begin(sink: InflateSink): InflateJob {
-    const job: InflateJob = { sink, waiting: [], ended: false, bytes: 0 };
+    const job: InflateJob = { sink, waiting: [], ended: false, finishing: false, bytes: 0 };
     this.jobs.push(job);
     return job;
   }
@@ -204,20 +211,27 @@ export class Decompressor {
   write(job: InflateJob, piece: Buffer): void {
     if (this.closed || piece.length === 0) return;
     job.bytes += piece.length;
-    if (this.jobs[0] === job) this.borrow().stream.write(piece);
+    if (this.jobs[0] === job && !this.held && job.waiting.length === 0) this.borrow().stream.write(piece);
     else job.waiting.push(piece);
   }
 
-  /** `job`'s message has arrived whole: append the trailer (§7.2.2) and flush. */
+  /** `job`'s message has arrived whole: append the trailer (§7.2.2) and flush, in its turn. */
   end(job: InflateJob): void {
     if (this.closed) return;
     job.ended = true;
-    if (this.jobs[0] === job) this.finish(job);
+    this.pump();
+  }
+
+  /** Holds (true) or resumes (false) inflation; compressed pieces arriving meanwhile wait. */
+  hold(held: boolean): void {
+    if (this.held === held) return;
+    this.held = held;
+    if (!held) this.pump();
   }
 
   /**
    * Finishes the messages that arrived whole, drops the rest, then frees zlib: the connection is
-   * gone, but what it received is still delivered.
+   * gone, but what it received is still delivered (as the application reads, when held).
    */
   closeWhenDone(): void {
     const keep = this.jobs.filter((job) => job.ended);
@@ -225,6 +239,7 @@ export class Decompressor {
     this.jobs.length = 0;
     this.jobs.push(...keep);
     this.closing = true;
+    this.pump();
   }
 
   /** Frees zlib; pending messages are dropped. */
@@ -237,39 +252,53 @@ export class Decompressor {
     this.entry = null;
   }
 
-  private finish(job: InflateJob): void {
-    if (job.bytes === 0) {
-      // An empty payload with RSV1 set is an empty message (senders should send 0x00, §7.2.3.6, but
-      // this must be accepted); appending the trailer to nothing would not be valid DEFLATE.
-      this.jobs.shift();
-      job.sink.done();
-      this.startNext();
-      return;
+  /** Feeds zlib the first message's waiting pieces and, once it has ended, its trailer. */
+  private pump(): void {
+    if (this.pumping) return; // re-entered from a sink: the loop below carries on
+    this.pumping = true;
+    try {
+      for (;;) {
+        const job = this.jobs[0];
+        if (job === undefined) {
+          if (this.closing) this.close();
+          return;
+        }
+        if (this.closed || this.held || job.finishing) return;
+        if (job.waiting.length > 0) {
+          const stream = this.borrow().stream;
+          for (const piece of job.waiting) stream.write(piece);
+          job.waiting = [];
+        }
+        if (!job.ended) return;
+        job.finishing = true;
+        if (job.bytes > 0) return this.finish(job); // the flush's callback pumps again
+        // An empty payload with RSV1 set is an empty message (senders should send 0x00, §7.2.3.6,
+        // but this must be accepted); appending the trailer to nothing would not be valid DEFLATE.
+        this.jobs.shift();
+        job.sink.done();
+      }
+    } finally {
+      this.pumping = false;
     }
+  }
+
+  private finish(job: InflateJob): void {
     const entry = this.borrow();
     entry.stream.write(TRAILER);
     entry.stream.flush(constants.Z_SYNC_FLUSH, () => {
       if (this.closed || this.jobs[0] !== job) return;
       this.jobs.shift();
-      if (this.noContextTakeover) {
-        inflatePool.release(String(this.windowBits), entry, true);
+      // A sender may end a message with a final block (BFINAL, RFC 7692 §7.2.3.4): zlib's stream
+      // is then over and cannot take more input. The next message starts on a fresh one.
+      const over = entry.stream.readableEnded;
+      if (this.noContextTakeover || over) {
+        if (this.noContextTakeover) inflatePool.release(String(this.windowBits), entry, !over);
+        else entry.stream.close();
         this.entry = null;
       }
       job.sink.done();
-      this.startNext();
+      this.pump();
     });
-  }
-
-  private startNext(): void {
-    const next = this.jobs[0];
-    if (next === undefined && this.closing) return this.close();
-    if (next === undefined || this.closed) return;
-    if (next.waiting.length > 0) {
-      const stream = this.borrow().stream;
-      for (const piece of next.waiting) stream.write(piece);
-      next.waiting = [];
-    }
-    if (next.ended) this.finish(next);
   }
 
   private borrow(): PooledStream<InflateRaw> {

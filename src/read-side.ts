@@ -46,6 +46,7 @@ interface PieceWaiter extends Waiter<Buffer | null> {
 export class ReadSide implements PieceSource {
   private readonly host: ReadSideHost;
   private readonly readBufferSize: number;
+  private readonly writeHighWaterMark: number;
   private readonly decompressor: Decompressor | null;
   private readonly queue: IncomingMessage[] = [];
   private queueHead = 0;
@@ -58,6 +59,10 @@ export class ReadSide implements PieceSource {
   private buffered = 0;
   private paused = false;
   private finished = false;
+  /** A compressed message was dropped while closing: later ones cannot be inflated either. */
+  private droppedCompressed = false;
+  /** Messages started so far: the next one's arrival number. */
+  private received = 0;
   /** zlib failed or was freed: compressed messages still queued will never complete. */
   private inflationDead = false;
   /** What reads throw once the queue is empty: the peer closed, or the connection failed. */
@@ -66,10 +71,12 @@ export class ReadSide implements PieceSource {
   private deadline: number | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(host: ReadSideHost, readBufferSize: number, decompressor: Decompressor | null) {
+  constructor(host: ReadSideHost, readBufferSize: number, decompressor: Decompressor | null, writeHighWaterMark = Number.POSITIVE_INFINITY) {
     this.host = host;
     this.readBufferSize = readBufferSize;
     this.decompressor = decompressor;
+    this.writeHighWaterMark = writeHighWaterMark;
+    host.socket.on('drain', () => this.updateFlow());
   }
 
   /** Bytes received and not yet handed to the application (compressed ones included until inflated). */
@@ -300,10 +307,16 @@ export class ReadSide implements PieceSource {
     return this.waiters.length > 0 || this.pieceWaiter !== null;
   }
 
-  /** Pauses the socket when enough is buffered and nobody waits for more; resumes otherwise. */
+  /**
+   * Pauses the socket when enough is buffered and nobody waits for more, or when what we write
+   * (pongs included) backs up because the peer does not read; resumes otherwise.
+   */
   updateFlow(): void {
+    const full = !this.hungry && this.buffered >= this.readBufferSize;
+    // Inflation is paced the same way, closing or not: compressed input can grow a thousandfold.
+    this.decompressor?.hold(full);
     if (this.finished) return;
-    const pause = !this.host.closing && !this.hungry && this.buffered >= this.readBufferSize;
+    const pause = !this.host.closing && (full || this.writeBackedUp());
     if (pause && !this.paused) {
       this.paused = true;
       this.host.socket.pause();
@@ -311,6 +324,16 @@ export class ReadSide implements PieceSource {
       this.paused = false;
       this.host.socket.resume();
     }
+  }
+
+  /**
+   * Each ping is answered with a pong (§5.5.2): a peer that pings without reading would make the
+   * pongs pile up without bound, so input waits while output does (as gorilla's reader blocks on
+   * writing the pong). `writableNeedDrain` guarantees a 'drain' to resume on.
+   */
+  private writeBackedUp(): boolean {
+    const socket = this.host.socket;
+    return socket.writableNeedDrain && socket.writableLength > this.writeHighWaterMark;
   }
 
   private armTimer(): void {
@@ -349,11 +372,16 @@ export class ReadSide implements PieceSource {
   // ---------------------------------------------------------------- state machine events
 
   onMessageStart(opcode: DataOpcode, compressed: boolean): void {
-    const message = new IncomingMessage(opcode);
+    const message = new IncomingMessage(opcode, this.received++);
     this.receiving = message;
-    // While closing, nobody may be reading: keep what fits the read buffer, drop the rest.
-    if (this.host.closing && this.buffered >= this.readBufferSize) message.abandoned = true;
-    else this.queue.push(message);
+    // While closing, nobody may be reading: keep what fits the read buffer, drop the rest. A
+    // compressed message dropped is not inflated, so later ones (which may refer back to it) go too.
+    if (this.host.closing && (this.buffered >= this.readBufferSize || (compressed && this.droppedCompressed))) {
+      message.abandoned = true;
+      if (compressed) this.droppedCompressed = true;
+      return;
+    }
+    this.queue.push(message);
     if (compressed) this.receivingJob = this.decompressor!.begin(this.inflateInto(message));
   }
 
@@ -400,9 +428,9 @@ export class ReadSide implements PieceSource {
         if (this.inflationDead) return;
         inflated += piece.length;
         if (inflated > this.host.core.maxMessageSize) {
-          return this.failLocally(CloseMessageTooBig, `message inflates past the read limit of ${this.host.core.maxMessageSize} bytes`);
+          return this.failLocally(message, CloseMessageTooBig, `message inflates past the read limit of ${this.host.core.maxMessageSize} bytes`);
         }
-        if (utf8 !== null && !utf8.write(piece)) return this.failLocally(CloseInvalidFramePayloadData, 'text message is not valid UTF-8');
+        if (utf8 !== null && !utf8.write(piece)) return this.failLocally(message, CloseInvalidFramePayloadData, 'text message is not valid UTF-8');
         if (message.abandoned) return;
         message.push(piece);
         this.buffered += piece.length;
@@ -412,20 +440,29 @@ export class ReadSide implements PieceSource {
       done: () => {
         releaseCompressed();
         if (this.inflationDead) return;
-        if (utf8 !== null && !utf8.isComplete()) return this.failLocally(CloseInvalidFramePayloadData, 'text message ends inside a UTF-8 sequence');
+        if (utf8 !== null && !utf8.isComplete()) return this.failLocally(message, CloseInvalidFramePayloadData, 'text message ends inside a UTF-8 sequence');
         message.complete = true;
         this.service();
       },
       fail: (err) => {
         releaseCompressed();
-        this.failLocally(CloseInvalidFramePayloadData, `invalid compressed data: ${err.message}`);
+        this.failLocally(message, CloseInvalidFramePayloadData, `invalid compressed data: ${err.message}`);
       },
     };
   }
 
-  private failLocally(code: number, reason: string): void {
+  /**
+   * A compressed message turned out bad while inflating: fail the connection (§7.1.7). Messages
+   * received after it were read off the wire but are not delivered: the connection failed before
+   * them. Those before it still are.
+   */
+  private failLocally(bad: IncomingMessage, code: number, reason: string): void {
     this.setError(this.host.core.fail(code, reason));
     this.inflationDead = true;
+    let keep = this.queue.length;
+    while (keep > this.queueHead && this.queue[keep - 1]!.seq >= bad.seq) keep--;
+    for (let i = keep; i < this.queue.length; i++) this.buffered -= this.queue[i]!.abandon();
+    this.queue.length = keep;
     this.decompressor?.close();
     this.host.afterLocalFailure();
     this.service();

@@ -148,3 +148,35 @@ describe('permessage-deflate on the wire', () => {
     expect(sizes[1]!).toBeLessThan(sizes[0]! / 3);
   });
 });
+
+describe('a compressed message that fails to inflate', () => {
+  it('is not followed by the messages that came after it, though those before it are delivered', async () => {
+    const got = deferred<unknown[]>();
+    const server = await rawServer(
+      async (conn) => {
+        const seen: unknown[] = [];
+        try {
+          for (;;) seen.push((await conn.readMessage()).data.toString());
+        } catch (err) {
+          seen.push(err);
+        }
+        got.resolve(seen);
+      },
+      { enableCompression: { threshold: 0 } },
+    );
+    const client = await RawClient.open(server.port, '/', ['Sec-WebSocket-Extensions: permessage-deflate']);
+    onCleanup(() => client.destroy());
+    client.write(
+      Buffer.concat([
+        clientFrame({ opcode: 1, payload: Buffer.from('before') }),
+        clientFrame({ opcode: 1, rsv1: true, payload: Buffer.from([0xff, 0xff, 0xff]) }), // not DEFLATE
+        clientFrame({ opcode: 1, payload: Buffer.from('after') }),
+      ]),
+    );
+    expect(await client.closeCode()).toBe(1007);
+    const seen = await got.promise;
+    expect(seen[0]).toBe('before');
+    expect(seen[1]).toMatchObject({ name: 'ProtocolError', closeCode: 1007 });
+    expect(seen).toHaveLength(2);
+  });
+});

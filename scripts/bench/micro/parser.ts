@@ -75,7 +75,7 @@ function connectionWholeMessages(size: number): Parser {
   const conn = new Connection(
     { role: 'server', maxMessageSize: MAX_MESSAGE },
     connectionEvents({
-      onMessageStart: (opcode) => (message = new IncomingMessage(opcode)),
+      onMessageStart: (opcode) => (message = new IncomingMessage(opcode, n)),
       onMessageData: (data) => message!.push(data),
       onMessageEnd: () => {
         if (message!.takeAll().length !== size) throw new Error('a message was assembled with the wrong length');
