@@ -6,7 +6,7 @@
  * keepalive, behind the promise-based API modeled on gorilla/websocket.
  */
 import type { Duplex } from 'node:stream';
-import { DeadlineExceededError, KeepaliveTimeoutError } from './errors.js';
+import { DeadlineExceededError, IdleTimeoutError, KeepaliveTimeoutError } from './errors.js';
 import {
   type ControlMessageType,
   CloseMessage,
@@ -132,6 +132,10 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   private pongTimer: NodeJS.Timeout | null = null;
   private readonly pongTimeout: number;
   private lastReceiveAt = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly idleTimeout: number;
+  /** When the last data message began to arrive. */
+  private lastMessageAt = Date.now();
 
   /** Our close frame is queued: no more messages go out. */
   private closingStarted = false;
@@ -187,6 +191,8 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
       this.keepaliveTimer = setInterval(() => this.keepaliveTick(), pingInterval);
       this.keepaliveTimer.unref();
     }
+    this.idleTimeout = init.idleTimeout ?? CONN_DEFAULTS.idleTimeout;
+    if (this.idleTimeout > 0) this.armIdleTimer(this.idleTimeout);
     if (init.head !== undefined && init.head.length > 0) this.handleSocketData(init.head);
     if (socket.destroyed) queueMicrotask(() => this.handleSocketClose());
     else socket.resume();
@@ -497,6 +503,7 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
 
   /** @internal ConnectionEvents */
   onMessageStart(opcode: DataOpcode, compressed: boolean): void {
+    if (this.idleTimeout > 0) this.lastMessageAt = Date.now();
     this.reader.onMessageStart(opcode, compressed);
   }
 
@@ -609,8 +616,8 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
       for (const entries of this.pendingPings.values()) for (const e of entries) e.reject(readError());
       this.pendingPings.clear();
     }
-    for (const timer of [this.keepaliveTimer, this.pongTimer, this.closeTimer, this.failureTimer]) if (timer !== null) clearTimeout(timer);
-    this.keepaliveTimer = this.pongTimer = this.closeTimer = this.failureTimer = null;
+    for (const timer of [this.keepaliveTimer, this.pongTimer, this.closeTimer, this.failureTimer, this.idleTimer]) if (timer !== null) clearTimeout(timer);
+    this.keepaliveTimer = this.pongTimer = this.closeTimer = this.failureTimer = this.idleTimer = null;
     this.reader.finish(readError);
     const info: CloseInfo = {
       code: this.peerClose?.code ?? CloseAbnormalClosure,
@@ -679,6 +686,23 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
       this.socket.destroy();
     }, this.closeTimeout);
     this.closeTimer.unref();
+  }
+
+  /**
+   * One timer per connection, re-armed only when it fires: a message resets the clock with a
+   * timestamp, not with a timer call per message.
+   */
+  private armIdleTimer(delay: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.closingStarted || this.socketClosed) return;
+      const idleFor = Date.now() - this.lastMessageAt;
+      if (idleFor < this.idleTimeout) return this.armIdleTimer(this.idleTimeout - idleFor);
+      this.reader.setError(() => new IdleTimeoutError(), true);
+      void this.close(CloseGoingAway, 'idle timeout').catch(() => this.closeNow());
+      this.reader.service(); // a read waiting for the message that never came ends now
+    }, delay);
+    this.idleTimer.unref();
   }
 
   private keepaliveTick(): void {

@@ -1,7 +1,7 @@
 /**
  * Errors of the socket layer, and gorilla's helpers for close errors.
  */
-import { CloseAbnormalClosure, encodeClosePayload } from './protocol/close.js';
+import { CloseAbnormalClosure, CloseGoingAway, encodeClosePayload } from './protocol/close.js';
 import { CloseError, WebSocketError } from './protocol/errors.js';
 
 /** A read or write did not complete before the deadline set with `setReadDeadline` / `setWriteDeadline`. */
@@ -22,6 +22,17 @@ export class KeepaliveTimeoutError extends CloseError {
   override name = 'KeepaliveTimeoutError';
   constructor() {
     super(CloseAbnormalClosure, 'keepalive timeout: no answer to ping');
+  }
+}
+
+/**
+ * No data message arrived for `idleTimeout` ms, so the connection was closed with 1001. A close
+ * error with that code, so `for await` ends quietly and `isCloseError(err, CloseGoingAway)` holds.
+ */
+export class IdleTimeoutError extends CloseError {
+  override name = 'IdleTimeoutError';
+  constructor() {
+    super(CloseGoingAway, 'idle timeout');
   }
 }
 

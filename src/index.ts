@@ -26,6 +26,7 @@ export { TextMessage, BinaryMessage, CloseMessage, PingMessage, PongMessage } fr
 export type { ControlMessageType, DataMessageType, Message, MessageData } from './message.js';
 export {
   DeadlineExceededError,
+  IdleTimeoutError,
   KeepaliveTimeoutError,
   ReaderSupersededError,
   formatCloseMessage,

@@ -30,6 +30,12 @@ export interface ConnLimits {
   pingInterval?: number;
   /** With keepalive on: how long to wait for any frame after a ping before giving up. Default: `pingInterval`. */
   pongTimeout?: number;
+  /**
+   * Close the connection (1001, "idle timeout") when no data message has arrived for this many ms.
+   * Keepalive cannot catch a live peer that just holds a connection open; this does. 0 (the
+   * default) turns it off: quiet connections, such as a feed the client only listens to, are normal.
+   */
+  idleTimeout?: number;
 }
 
 /** The default of each {@link ConnLimits} field. */
@@ -48,6 +54,7 @@ export const CONN_DEFAULTS = {
   closeTimeout: 5000,
   /** Keepalive off. */
   pingInterval: 0,
+  idleTimeout: 0,
 } as const;
 
 /**

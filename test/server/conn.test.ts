@@ -10,6 +10,7 @@ import {
   CloseSentError,
   type Conn,
   DeadlineExceededError,
+  IdleTimeoutError,
   KeepaliveTimeoutError,
   PingMessage,
   PongMessage,
@@ -358,6 +359,49 @@ describe('closing', () => {
     await client.waitClosed();
     expect((await conn.closed).code).toBe(1006);
     await expect(conn.readMessage()).rejects.toSatisfy((e: unknown) => isCloseError(e, 1006));
+  });
+});
+
+describe('idle timeout', () => {
+  it('closes with 1001 a connection on which no message arrives, and for await ends quietly', async () => {
+    const ended = deferred<unknown>();
+    const server = await rawServer(
+      async (conn) => {
+        try {
+          for await (const m of conn) await conn.writeMessage(m.type, m.data);
+          ended.resolve('iteration ended');
+        } catch (err) {
+          ended.resolve(err);
+        }
+      },
+      { idleTimeout: 300 },
+    );
+    const client = await RawClient.open(server.port);
+    onCleanup(() => client.destroy());
+    // Messages keep it alive...
+    for (let i = 0; i < 4; i++) {
+      await sleep(120);
+      client.send({ opcode: 1, payload: Buffer.from(`tick ${i}`) });
+      expect((await client.nextFrame()).payload.toString()).toBe(`tick ${i}`);
+    }
+    // ...pings do not: a live peer that sends no data is what this timeout is for.
+    client.send({ opcode: 9 });
+    expect((await client.nextFrame()).opcode).toBe(10);
+    const close = await client.nextFrame(5000);
+    expect(close.opcode).toBe(8);
+    expect(close.payload.readUInt16BE(0)).toBe(1001);
+    expect(close.payload.subarray(2).toString()).toBe('idle timeout');
+    client.send({ opcode: 8, payload: formatCloseMessage(1001) });
+    expect(await ended.promise).toBe('iteration ended');
+    await client.waitClosed();
+  });
+
+  it('readMessage reports IdleTimeoutError, a close error with 1001', async () => {
+    const { conn, client } = await pair({ idleTimeout: 200 });
+    const err = await conn.readMessage().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IdleTimeoutError);
+    expect(isCloseError(err, 1001)).toBe(true);
+    expect(await client.closeCode()).toBe(1001);
   });
 });
 
