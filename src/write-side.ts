@@ -110,19 +110,31 @@ export class WriteSide implements Flushable, FragmentSink {
         after: this.append(message.type, await compression.compressor.compress(message.data), true, true, options),
       }));
     }
-    const send = async (): Promise<{ after: Promise<void> }> => {
-      const core = this.host.core;
-      if (compression === null) {
-        if (core.role === 'server') core.sendEncodedFrame(message.serverFrame());
-        else return { after: this.append(message.type, message.data, false, false, options) };
-      } else if (core.role === 'server') {
-        core.sendEncodedFrame(await message.compressedServerFrame(compression.prepared));
-      } else {
-        return { after: this.append(message.type, await message.compressedPayload(compression.prepared), true, true, options) };
+    if (compression === null) {
+      // Uncompressed: the frame (or, for a client, the payload to mask) exists already, so the
+      // common broadcast case appends at once, like writeMessage, without waiting for a turn.
+      const append = (): Promise<void> => {
+        const core = this.host.core;
+        if (core.role !== 'server') return this.append(message.type, message.data, false, false, options);
+        core.sendEncodedFrame(message.serverFrame());
+        return this.afterAppend(false, options);
+      };
+      if (!this.turns.idle) return this.withTurn(options, () => Promise.resolve({ after: append() }));
+      try {
+        return append();
+      } catch (err) {
+        return Promise.reject(err);
       }
-      return { after: this.afterAppend(false, options) };
-    };
-    return this.withTurn(options, send);
+    }
+    // Shared compressed form: computed once for every connection with these settings.
+    return this.withTurn(options, async () => {
+      const core = this.host.core;
+      if (core.role === 'server') {
+        core.sendEncodedFrame(await message.compressedServerFrame(compression.prepared));
+        return { after: this.afterAppend(false, options) };
+      }
+      return { after: this.append(message.type, await message.compressedPayload(compression.prepared), true, true, options) };
+    });
   }
 
   async nextWriter(type: DataMessageType, options?: WriteOptions): Promise<MessageWriter> {
