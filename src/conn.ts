@@ -524,7 +524,7 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
 
   /** @internal */
   handleSocketData(chunk: Buffer): void {
-    this.lastReceiveAt = Date.now();
+    if (this.keepaliveTimer !== null) this.lastReceiveAt = Date.now();
     this.core.receive(chunk);
     this.afterReceive();
   }

@@ -27,7 +27,10 @@ export class IncomingMessage {
   abandoned = false;
   /** Compressed bytes received and not yet inflated (counted as buffered meanwhile). */
   compressedBytes = 0;
-  private pieces: Buffer[] = [];
+  /** The only piece, while there is just one: most messages never need an array. */
+  private first: Buffer | null = null;
+  /** The pieces, once there are two or more (`first` then moves in here). */
+  private pieces: Buffer[] | null = null;
   private next = 0;
   private pack: Buffer | null = null;
   private packStart = 0;
@@ -41,9 +44,14 @@ export class IncomingMessage {
   push(piece: Buffer): void {
     if (this.abandoned || piece.length === 0) return;
     this.bufferedBytes += piece.length;
-    if (piece.length >= SMALL_PIECE || this.pieces.length - this.next < DIRECT_PIECES) {
+    if (this.pieces === null && this.first === null) {
+      this.first = piece;
+      return;
+    }
+    const pieces = this.list();
+    if (piece.length >= SMALL_PIECE || pieces.length - this.next < DIRECT_PIECES) {
       this.sealPack();
-      this.pieces.push(piece);
+      pieces.push(piece);
       return;
     }
     if (this.pack === null || this.packEnd + piece.length > this.pack.length) {
@@ -57,12 +65,19 @@ export class IncomingMessage {
 
   /** The next buffered piece, in order, or null when none is buffered right now. */
   shift(): Buffer | null {
-    if (this.next === this.pieces.length) this.sealPack();
-    if (this.next === this.pieces.length) return null;
-    const piece = this.pieces[this.next]!;
-    this.pieces[this.next++] = EMPTY; // let it go as soon as it is read
-    if (this.next === this.pieces.length) {
-      this.pieces = [];
+    const first = this.first;
+    if (first !== null) {
+      this.first = null;
+      this.bufferedBytes -= first.length;
+      return first;
+    }
+    if (this.pieces === null || this.next === this.pieces.length) this.sealPack();
+    const pieces = this.pieces;
+    if (pieces === null || this.next === pieces.length) return null;
+    const piece = pieces[this.next]!;
+    pieces[this.next++] = EMPTY; // let it go as soon as it is read
+    if (this.next === pieces.length) {
+      this.pieces = null;
       this.next = 0;
     }
     this.bufferedBytes -= piece.length;
@@ -72,9 +87,15 @@ export class IncomingMessage {
   /** Everything buffered, as one buffer (no copy when it is a single piece). */
   takeAll(): Buffer {
     this.sealPack();
-    const pieces = this.next === 0 ? this.pieces : this.pieces.slice(this.next);
-    const whole = pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY : Buffer.concat(pieces, this.bufferedBytes);
-    this.pieces = [];
+    let whole: Buffer;
+    if (this.pieces === null) {
+      whole = this.first ?? EMPTY;
+    } else {
+      const pieces = this.next === 0 ? this.pieces : this.pieces.slice(this.next);
+      whole = pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY : Buffer.concat(pieces, this.bufferedBytes);
+    }
+    this.first = null;
+    this.pieces = null;
     this.next = 0;
     this.bufferedBytes = 0;
     return whole;
@@ -84,16 +105,26 @@ export class IncomingMessage {
   abandon(): number {
     const released = this.bufferedBytes;
     this.abandoned = true;
-    this.pieces = [];
+    this.first = null;
+    this.pieces = null;
     this.next = 0;
     this.pack = null;
     this.bufferedBytes = 0;
     return released;
   }
 
+  /** The list of pieces, made when a second piece arrives. */
+  private list(): Buffer[] {
+    if (this.pieces === null) {
+      this.pieces = this.first === null ? [] : [this.first];
+      this.first = null;
+    }
+    return this.pieces;
+  }
+
   private sealPack(): void {
     if (this.pack === null || this.packEnd === this.packStart) return;
-    this.pieces.push(this.pack.subarray(this.packStart, this.packEnd));
+    this.list().push(this.pack.subarray(this.packStart, this.packEnd));
     this.packStart = this.packEnd;
   }
 }

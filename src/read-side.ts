@@ -245,6 +245,19 @@ export class ReadSide implements PieceSource {
 
   /** Hands queued messages and pieces to whoever is waiting for them, then adjusts the flow. */
   service(): void {
+    // The usual case, once per message: one read waiting, a complete message for it.
+    if (this.waiters.length === 1 && this.pieceWaiter === null && this.streaming === null && this.queueHead < this.queue.length) {
+      const waiter = this.waiters[0]!;
+      if (waiter.kind !== 'reader' && this.queue[this.queueHead]!.complete) {
+        this.waiters = [];
+        settle(waiter);
+        const message = this.dequeueWhole();
+        waiter.resolve(waiter.kind === 'iterate' ? { value: message, done: false } : message);
+        this.clearTimer();
+        this.updateFlow();
+        return;
+      }
+    }
     while (this.waiters.length > 0) {
       const waiter = this.waiters[0]!;
       const head = this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;

@@ -31,6 +31,12 @@ export async function runProfiles(ctx: Context, dir: string, top: number, timing
       job: (endpoint: Endpoint): Job => ({ type: 'pipelined', endpoint, size: n, payload: 'binary', timing }),
     })),
     {
+      name: 'echo-connections',
+      title: `scripts/echo-server.ts, ${ctx.config.manyConnections} connections ping-pong`,
+      subject: echo([]),
+      job: (endpoint): Job => ({ type: 'pingpong', endpoint, size: 32, connections: ctx.config.manyConnections, timing }),
+    },
+    {
       name: 'broadcast',
       title: `servers/broadcast-ours.ts, ${size} B to ${clients} clients`,
       subject: { impl: 'ours', kind: 'ws', spec: { script: 'scripts/bench/servers/broadcast-ours.js' } },

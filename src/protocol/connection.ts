@@ -145,7 +145,8 @@ export class Connection implements FrameHandler {
     this.compression = options.compression ?? false;
     this.deferFailureClose = options.deferFailureClose ?? false;
     this.events = events;
-    this.parser = new FrameParser(this);
+    // One header object for all frames: the state machine is done with each at its end.
+    this.parser = new FrameParser(this, { reuseHeader: true });
     this.outbox = new Outbox(options.writeBufferSize ?? DEFAULT_WRITE_BUFFER_SIZE);
     this.maskKeys = this.role === 'client' ? (options.maskKeys ?? defaultMaskKeys) : null;
   }

@@ -145,7 +145,22 @@ export function writeFrameHeader(
  * The other rules (opcodes, RSV bits, masking, control frame sizes) belong to the state machine.
  */
 export function decodeFrameHeader(bytes: Uint8Array, offset: number, end: number): FrameHeader | null {
-  if (end - offset < 2) return null;
+  const header = emptyHeader();
+  return readFrameHeader(bytes, offset, end, header) ? header : null;
+}
+
+/** A header to be filled by {@link readFrameHeader}. */
+export function emptyHeader(): FrameHeader {
+  return { fin: false, rsv1: false, rsv2: false, rsv3: false, opcode: 0, masked: false, maskKey: 0, payloadLength: 0, headerLength: 0 };
+}
+
+/**
+ * {@link decodeFrameHeader} into an existing object, for a parser that reuses one header for
+ * every frame (no allocation per frame). Returns false, leaving `into` partly written, when the
+ * bytes do not hold a whole header yet.
+ */
+export function readFrameHeader(bytes: Uint8Array, offset: number, end: number, into: FrameHeader): boolean {
+  if (end - offset < 2) return false;
   const b0 = bytes[offset]!;
   const b1 = bytes[offset + 1]!;
   const masked = (b1 & 0x80) !== 0;
@@ -155,12 +170,12 @@ export function decodeFrameHeader(bytes: Uint8Array, offset: number, end: number
   if (len7 < 126) {
     payloadLength = len7;
   } else if (len7 === 126) {
-    if (end - pos < 2) return null;
+    if (end - pos < 2) return false;
     payloadLength = (bytes[pos]! << 8) | bytes[pos + 1]!;
     pos += 2;
     if (payloadLength < 126) throw new ProtocolError(CloseProtocolError, 'frame length not minimally encoded');
   } else {
-    if (end - pos < 8) return null;
+    if (end - pos < 8) return false;
     const top = bytes[pos]!;
     if (top & 0x80) throw new ProtocolError(CloseProtocolError, 'frame length has the most significant bit set');
     const high = ((top << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!) >>> 0;
@@ -173,21 +188,20 @@ export function decodeFrameHeader(bytes: Uint8Array, offset: number, end: number
   }
   let maskKey = 0;
   if (masked) {
-    if (end - pos < 4) return null;
+    if (end - pos < 4) return false;
     maskKey = ((bytes[pos]! << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!) >>> 0;
     pos += 4;
   }
-  return {
-    fin: (b0 & FIN) !== 0,
-    rsv1: (b0 & RSV1) !== 0,
-    rsv2: (b0 & RSV2) !== 0,
-    rsv3: (b0 & RSV3) !== 0,
-    opcode: b0 & 0x0f,
-    masked,
-    maskKey,
-    payloadLength,
-    headerLength: pos - offset,
-  };
+  into.fin = (b0 & FIN) !== 0;
+  into.rsv1 = (b0 & RSV1) !== 0;
+  into.rsv2 = (b0 & RSV2) !== 0;
+  into.rsv3 = (b0 & RSV3) !== 0;
+  into.opcode = b0 & 0x0f;
+  into.masked = masked;
+  into.maskKey = maskKey;
+  into.payloadLength = payloadLength;
+  into.headerLength = pos - offset;
+  return true;
 }
 
 /** Options for {@link encodeFrame}. */

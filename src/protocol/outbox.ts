@@ -104,7 +104,8 @@ export class Outbox {
       return region;
     }
     this.sealRegion();
-    const { buffer, offset } = this.slab.allocate(this, n);
+    const offset = this.slab.allocate(this, n);
+    const buffer = this.slab.allocated;
     this.region = buffer;
     this.regionStart = offset;
     this.regionEnd = offset + n;

@@ -9,7 +9,7 @@
  * one chunk is therefore reported as one view of that chunk, with no copy.
  */
 import type { ProtocolError } from './errors.js';
-import { type FrameHeader, MAX_HEADER_LENGTH, decodeFrameHeader } from './frame.js';
+import { type FrameHeader, MAX_HEADER_LENGTH, emptyHeader, readFrameHeader } from './frame.js';
 import { applyMask } from './mask.js';
 
 /** What a {@link FrameParser} reports to, frame by frame. */
@@ -38,8 +38,18 @@ export interface FrameHandler {
  * parser.push(Buffer.from([0x81, 0x02, 0x68, 0x69])); // 1 2, then "hi"
  * ```
  */
+export interface FrameParserOptions {
+  /**
+   * Report every frame with the same header object, refilled for each (no allocation per frame).
+   * The handler must then not keep a header past its frame's `onFrameEnd`. Default false.
+   */
+  reuseHeader?: boolean;
+}
+
 export class FrameParser {
   private readonly handler: FrameHandler;
+  /** The header being filled: reused for every frame, or null to make a fresh one each time. */
+  private readonly shared: FrameHeader | null;
   /** Holds the start of a header split across chunks; at most 14 bytes, allocated on first need. */
   private partialHeader: Buffer | null = null;
   private partialLength = 0;
@@ -51,8 +61,9 @@ export class FrameParser {
   private error: ProtocolError | Error | null = null;
   private halted = false;
 
-  constructor(handler: FrameHandler) {
+  constructor(handler: FrameHandler, options: FrameParserOptions = {}) {
     this.handler = handler;
+    this.shared = options.reuseHeader === true ? emptyHeader() : null;
   }
 
   /**
@@ -89,10 +100,9 @@ export class FrameParser {
     const end = chunk.length;
     while (pos < end && !this.halted) {
       if (this.current === null) {
-        let header: FrameHeader | null;
+        const header = this.shared ?? emptyHeader();
         if (this.partialLength === 0) {
-          header = decodeFrameHeader(chunk, pos, end);
-          if (header === null) {
+          if (!readFrameHeader(chunk, pos, end, header)) {
             this.keepPartialHeader(chunk, pos, end);
             return;
           }
@@ -103,8 +113,7 @@ export class FrameParser {
           const take = Math.min(MAX_HEADER_LENGTH - had, end - pos);
           const partial = this.partialHeader!;
           chunk.copy(partial, had, pos, pos + take);
-          header = decodeFrameHeader(partial, 0, had + take);
-          if (header === null) {
+          if (!readFrameHeader(partial, 0, had + take, header)) {
             this.partialLength = had + take;
             return;
           }

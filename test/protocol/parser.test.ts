@@ -110,6 +110,21 @@ describe('FrameParser', () => {
     expect(headers).toEqual([100_000]);
   });
 
+  it('reuseHeader: one header object for every frame, right at each frame', () => {
+    const seen: Array<[FrameHeader, number, number]> = [];
+    const parser = new FrameParser(
+      { onFrameHeader: (h) => seen.push([h, h.opcode, h.payloadLength]), onFramePayload: () => {}, onFrameEnd: () => {} },
+      { reuseHeader: true },
+    );
+    const bytes = Buffer.concat([encodeFrame({ opcode: 1, payload: Buffer.from('a') }), encodeFrame({ opcode: 2, payload: Buffer.alloc(300) })]);
+    for (const piece of chop(bytes, [1, 3, 5])) parser.push(piece);
+    expect(seen.map(([, op, len]) => [op, len])).toEqual([
+      [1, 1],
+      [2, 300],
+    ]);
+    expect(seen[0]![0]).toBe(seen[1]![0]);
+  });
+
   it('stays failed after an error', () => {
     const parser = new FrameParser({ onFrameHeader: () => {}, onFramePayload: () => {}, onFrameEnd: () => {} });
     expect(() => parser.push(Buffer.from('827e007d', 'hex'))).toThrow(ProtocolError);
