@@ -9,6 +9,7 @@
  */
 import { type DeflateRaw, type InflateRaw, constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { type PooledStream, deflatePool, inflatePool } from './zlib-pool.js';
+import { Fifo } from './fifo.js';
 
 /** §7.2.1: a message's compressed data, flushed with Z_SYNC_FLUSH, ends with these bytes, removed before sending. */
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -187,7 +188,8 @@ export class Decompressor {
   private readonly windowBits: number;
   private readonly noContextTakeover: boolean;
   private entry: PooledStream<InflateRaw> | null = null;
-  private readonly jobs: InflateJob[] = [];
+  /** Messages in arrival order; the first is the one zlib works on. */
+  private readonly jobs = new Fifo<InflateJob>();
   private closed = false;
   /** Free zlib once the last queued message is inflated. */
   private closing = false;
@@ -211,7 +213,7 @@ export class Decompressor {
   write(job: InflateJob, piece: Buffer): void {
     if (this.closed || piece.length === 0) return;
     job.bytes += piece.length;
-    if (this.jobs[0] === job && !this.held && job.waiting.length === 0) this.borrow().stream.write(piece);
+    if (this.jobs.peek() === job && !this.held && job.waiting.length === 0) this.borrow().stream.write(piece);
     else job.waiting.push(piece);
   }
 
@@ -234,10 +236,8 @@ export class Decompressor {
    * gone, but what it received is still delivered (as the application reads, when held).
    */
   closeWhenDone(): void {
-    const keep = this.jobs.filter((job) => job.ended);
-    if (keep.length === 0) return this.close();
-    this.jobs.length = 0;
-    this.jobs.push(...keep);
+    this.jobs.retain((job) => job.ended);
+    if (this.jobs.length === 0) return this.close();
     this.closing = true;
     this.pump();
   }
@@ -246,7 +246,7 @@ export class Decompressor {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.jobs.length = 0;
+    this.jobs.clear();
     // A stream still held is mid-message: close it rather than hand it to another connection.
     this.entry?.stream.close();
     this.entry = null;
@@ -258,7 +258,7 @@ export class Decompressor {
     this.pumping = true;
     try {
       for (;;) {
-        const job = this.jobs[0];
+        const job = this.jobs.peek();
         if (job === undefined) {
           if (this.closing) this.close();
           return;
@@ -286,7 +286,7 @@ export class Decompressor {
     const entry = this.borrow();
     entry.stream.write(TRAILER);
     entry.stream.flush(constants.Z_SYNC_FLUSH, () => {
-      if (this.closed || this.jobs[0] !== job) return;
+      if (this.closed || this.jobs.peek() !== job) return;
       this.jobs.shift();
       // A sender may end a message with a final block (BFINAL, RFC 7692 §7.2.3.4): zlib's stream
       // is then over and cannot take more input. The next message starts on a fresh one.
@@ -307,10 +307,10 @@ export class Decompressor {
       ? inflatePool.acquire(String(this.windowBits))
       : ownStream(createInflateRaw({ windowBits: this.windowBits }));
     entry.onData = (piece) => {
-      if (!this.closed) this.jobs[0]?.sink.push(piece);
+      if (!this.closed) this.jobs.peek()?.sink.push(piece);
     };
     entry.onError = (err) => {
-      const job = this.jobs[0];
+      const job = this.jobs.peek();
       this.closeAfterError();
       job?.sink.fail(err);
     };
@@ -321,7 +321,7 @@ export class Decompressor {
   /** zlib rejected the data: the stream is spoiled, never reused. */
   private closeAfterError(): void {
     this.closed = true;
-    this.jobs.length = 0;
+    this.jobs.clear();
     this.entry?.stream.close();
     this.entry = null;
   }

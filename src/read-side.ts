@@ -325,11 +325,12 @@ export class ReadSide implements PieceSource {
    * (pongs included) backs up because the peer does not read; resumes otherwise.
    */
   updateFlow(): void {
-    const full = !this.hungry && this.buffered >= this.readBufferSize;
+    const over = this.buffered >= this.readBufferSize;
+    const full = over && !this.hungry;
     // Inflation is paced the same way, closing or not: compressed input can grow a thousandfold.
     this.decompressor?.hold(full);
     if (this.finished) return;
-    const pause = !this.host.closing && (full || this.writeBackedUp());
+    const pause = !this.host.closing && (full || (over && this.waitsOnInflation()) || this.writeBackedUp());
     if (pause && !this.paused) {
       this.paused = true;
       this.host.socket.pause();
@@ -337,6 +338,16 @@ export class ReadSide implements PieceSource {
       this.paused = false;
       this.host.socket.resume();
     }
+  }
+
+  /**
+   * A read waits, but for a message that has arrived whole and is still inflating: more input
+   * cannot help it. Without this, a peer pipelining compressed messages to a reader that keeps
+   * up filled memory with everything it sent, since the reader always looked hungry.
+   */
+  private waitsOnInflation(): boolean {
+    const head = this.streaming ?? (this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null);
+    return head !== null && head.ended && !head.complete;
   }
 
   /**

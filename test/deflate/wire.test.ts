@@ -1,8 +1,10 @@
 /**
  * permessage-deflate rules broken on the wire by a raw client, and hostile compressed input.
  */
+import { randomBytes } from 'node:crypto';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import type { Conn } from '../../src/index.js';
 import { RawClient, clientFrame } from '../helpers/raw-client.js';
 import { deferred, echo, onCleanup, rawServer } from '../helpers/servers.js';
 
@@ -14,8 +16,8 @@ const compress = (data: Buffer): Buffer => {
 };
 const inflate = (data: Buffer): Buffer => inflateRawSync(Buffer.concat([data, Buffer.from([0, 0, 0xff, 0xff])]), SYNC);
 
-async function deflateClient(options = {}): Promise<RawClient> {
-  const server = await rawServer(echo, { enableCompression: { threshold: 0 }, ...options });
+async function deflateClient(options = {}, handler: (conn: Conn) => void | Promise<void> = echo): Promise<RawClient> {
+  const server = await rawServer(handler, { enableCompression: { threshold: 0 }, ...options });
   const client = await RawClient.connect(server.port);
   onCleanup(() => client.destroy());
   client.write(
@@ -146,6 +148,31 @@ describe('permessage-deflate on the wire', () => {
       window = Buffer.concat([window, full]).subarray(-32768);
     }
     expect(sizes[1]!).toBeLessThan(sizes[0]! / 3);
+  });
+});
+
+describe('read backpressure with compressed messages', () => {
+  it('a reader that keeps up holds about readBufferSize while messages wait to be inflated', async () => {
+    const readBufferSize = 16 * 1024;
+    const count = 3000;
+    // Different text per message (hex of random bytes) so that each compresses to about half.
+    const texts = Array.from({ length: count }, (_, i) => `${i}:${randomBytes(512).toString('hex')}`);
+    const result = deferred<{ maxBuffered: number; seen: string[] }>();
+    const client = await deflateClient({ readBufferSize }, async (conn) => {
+      let maxBuffered = 0;
+      const seen: string[] = [];
+      for (let i = 0; i < count; i++) {
+        seen.push((await conn.readMessage()).data.toString());
+        maxBuffered = Math.max(maxBuffered, conn.readBufferedAmount);
+      }
+      result.resolve({ maxBuffered, seen });
+    });
+    // All of it in one burst, about 1.6 MiB: far faster than zlib's thread pool inflates it.
+    client.write(Buffer.concat(texts.map((t) => clientFrame({ opcode: 1, rsv1: true, payload: compress(Buffer.from(t)) }))));
+    const { maxBuffered, seen } = await result.promise;
+    expect(seen).toEqual(texts);
+    // One socket read (at most 64 KiB) can land after the pause decision.
+    expect(maxBuffered).toBeLessThanOrEqual(readBufferSize + 64 * 1024 + 2048);
   });
 });
 
