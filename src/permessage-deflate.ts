@@ -8,7 +8,7 @@
  * returns it reset, so memory grows with the messages in flight, not with the connections.
  */
 import { type DeflateRaw, type InflateRaw, constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
-import { type PooledStream, deflatePool, inflatePool } from './zlib-pool.js';
+import { type PooledStream, SYNC_FLUSH_EACH_WRITE, deflatePool, inflatePool } from './zlib-pool.js';
 import { Fifo } from './fifo.js';
 
 /** §7.2.1: a message's compressed data, flushed with Z_SYNC_FLUSH, ends with these bytes, removed before sending. */
@@ -89,8 +89,9 @@ export class Compressor {
     }
     this.output = [];
     await this.inFlight((done) => {
-      if (data.length > 0) stream.write(data);
-      stream.flush(constants.Z_SYNC_FLUSH, done);
+      // The stream sync-flushes every write (SYNC_FLUSH_EACH_WRITE): one trip to zlib's thread.
+      if (data.length > 0) stream.write(data, done);
+      else stream.flush(constants.Z_SYNC_FLUSH, done);
     });
     let out = this.output.length === 1 ? this.output[0]! : Buffer.concat(this.output);
     this.output = [];
@@ -127,7 +128,7 @@ export class Compressor {
       this.entryKey = `${windowBits}/${this.level}/${memLevel}`;
       entry = deflatePool.acquire(this.entryKey);
     } else {
-      entry = ownStream(createDeflateRaw({ level: this.level, memLevel, windowBits }));
+      entry = ownStream(createDeflateRaw({ level: this.level, memLevel, windowBits, ...SYNC_FLUSH_EACH_WRITE }));
     }
     entry.onData = (chunk) => this.output.push(chunk);
     entry.onError = (err) => {
@@ -145,11 +146,13 @@ export class Compressor {
   }
 
   /** Runs one zlib operation; it fails if zlib errors or the connection closes meanwhile. */
-  private inFlight(start: (done: () => void) => void): Promise<void> {
+  private inFlight(start: (done: (err?: Error | null) => void) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.abortInFlight = reject;
-      start(() => {
+      start((err) => {
         this.abortInFlight = null;
+        // A failed write calls back before the stream's 'error' event: keep the error either way.
+        if (err) this.failure ??= err;
         if (this.failure !== null) reject(this.failure);
         else resolve();
       });
@@ -184,6 +187,9 @@ export interface InflateJob {
  * hold inflation while the application has enough to read: a few compressed bytes can become a
  * thousand times as many, so compressed input waits as it is, not inflated.
  */
+/** Compressed remainders up to this size are copied into one write with the trailer. */
+const JOIN_LIMIT = 16 * 1024;
+
 export class Decompressor {
   private readonly windowBits: number;
   private readonly noContextTakeover: boolean;
@@ -196,6 +202,12 @@ export class Decompressor {
   /** No new input goes to zlib (output of input already given still comes). */
   private held = false;
   private pumping = false;
+  /** A pump is queued for the end of the current parse. */
+  private pumpQueued = false;
+  private readonly pumpLater = (): void => {
+    this.pumpQueued = false;
+    this.pump();
+  };
 
   constructor(windowBits: number, noContextTakeover: boolean) {
     this.windowBits = zlibWindowBits(windowBits);
@@ -213,8 +225,13 @@ export class Decompressor {
   write(job: InflateJob, piece: Buffer): void {
     if (this.closed || piece.length === 0) return;
     job.bytes += piece.length;
-    if (this.jobs.peek() === job && !this.held && job.waiting.length === 0) this.borrow().stream.write(piece);
-    else job.waiting.push(piece);
+    job.waiting.push(piece);
+    // Not written at once: when the message ends in the same parse (the usual case for small
+    // messages), its pieces and the trailer go to zlib as one write, one trip to its thread.
+    if (this.jobs.peek() === job && !this.pumpQueued) {
+      this.pumpQueued = true;
+      queueMicrotask(this.pumpLater);
+    }
   }
 
   /** `job`'s message has arrived whole: append the trailer (§7.2.2) and flush, in its turn. */
@@ -264,14 +281,16 @@ export class Decompressor {
           return;
         }
         if (this.closed || this.held || job.finishing) return;
-        if (job.waiting.length > 0) {
-          const stream = this.borrow().stream;
-          for (const piece of job.waiting) stream.write(piece);
-          job.waiting = [];
+        if (!job.ended) {
+          if (job.waiting.length > 0) {
+            const stream = this.borrow().stream;
+            for (const piece of job.waiting) stream.write(piece);
+            job.waiting = [];
+          }
+          return;
         }
-        if (!job.ended) return;
         job.finishing = true;
-        if (job.bytes > 0) return this.finish(job); // the flush's callback pumps again
+        if (job.bytes > 0) return this.finish(job); // the last write's callback pumps again
         // An empty payload with RSV1 set is an empty message (senders should send 0x00, §7.2.3.6,
         // but this must be accepted); appending the trailer to nothing would not be valid DEFLATE.
         this.jobs.shift();
@@ -284,9 +303,20 @@ export class Decompressor {
 
   private finish(job: InflateJob): void {
     const entry = this.borrow();
-    entry.stream.write(TRAILER);
-    entry.stream.flush(constants.Z_SYNC_FLUSH, () => {
-      if (this.closed || this.jobs.peek() !== job) return;
+    const pieces = job.waiting;
+    job.waiting = [];
+    let size = 0;
+    for (const piece of pieces) size += piece.length;
+    if (size > JOIN_LIMIT) {
+      for (const piece of pieces) entry.stream.write(piece);
+      pieces.length = 0;
+    }
+    const last = pieces.length === 0 ? TRAILER : Buffer.concat([...pieces, TRAILER], size + TRAILER.length);
+    // Written with a sync flush (SYNC_FLUSH_EACH_WRITE): the callback comes once the whole
+    // message is out, without a separate flush and another trip to zlib's thread.
+    entry.stream.write(last, (err) => {
+      // On an error the stream's 'error' event fails the message (onError): never deliver it.
+      if (err || this.closed || this.jobs.peek() !== job) return;
       this.jobs.shift();
       // A sender may end a message with a final block (BFINAL, RFC 7692 §7.2.3.4): zlib's stream
       // is then over and cannot take more input. The next message starts on a fresh one.
@@ -305,7 +335,7 @@ export class Decompressor {
     if (this.entry !== null) return this.entry;
     const entry = this.noContextTakeover
       ? inflatePool.acquire(String(this.windowBits))
-      : ownStream(createInflateRaw({ windowBits: this.windowBits }));
+      : ownStream(createInflateRaw({ windowBits: this.windowBits, ...SYNC_FLUSH_EACH_WRITE }));
     entry.onData = (piece) => {
       if (!this.closed) this.jobs.peek()?.sink.push(piece);
     };

@@ -4,9 +4,16 @@
  * message borrows a stream, and returns it reset. Memory then grows with the number of messages
  * being (de)compressed at once, not with the number of connections.
  */
-import { type DeflateRaw, type InflateRaw, createDeflateRaw, createInflateRaw } from 'node:zlib';
+import { type DeflateRaw, type InflateRaw, constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 
 type Stream = DeflateRaw | InflateRaw;
+
+/**
+ * Every write is processed with Z_SYNC_FLUSH, so its output is complete when its callback runs.
+ * permessage-deflate flushes at the end of every message (RFC 7692 §7.2.1) and pieces are written
+ * whole, so this is what a write followed by `flush()` did, in one trip to zlib's thread, not two.
+ */
+export const SYNC_FLUSH_EACH_WRITE = { flush: constants.Z_SYNC_FLUSH } as const;
 
 /** A pooled stream; whoever borrows it sets `target` to receive output and errors. */
 export interface PooledStream<S extends Stream> {
@@ -54,8 +61,8 @@ class StreamPool<S extends Stream> {
 /** Key: `windowBits/level/memLevel`. */
 export const deflatePool = new StreamPool<DeflateRaw>((key) => {
   const [windowBits, level, memLevel] = key.split('/').map(Number);
-  return createDeflateRaw({ windowBits: windowBits!, level: level!, memLevel: memLevel! });
+  return createDeflateRaw({ windowBits: windowBits!, level: level!, memLevel: memLevel!, ...SYNC_FLUSH_EACH_WRITE });
 });
 
 /** Key: `windowBits`. */
-export const inflatePool = new StreamPool<InflateRaw>((key) => createInflateRaw({ windowBits: Number(key) }));
+export const inflatePool = new StreamPool<InflateRaw>((key) => createInflateRaw({ windowBits: Number(key), ...SYNC_FLUSH_EACH_WRITE }));

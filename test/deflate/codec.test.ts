@@ -1,6 +1,7 @@
 /**
  * The permessage-deflate codec with the framing core: compress → frame → parse → inflate.
  */
+import { randomBytes } from 'node:crypto';
 import { constants, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,17 @@ interface Config {
 }
 
 /** Sends `messages` compressed from a client-role core to a server-role core and inflates them. */
-async function roundTrip(messages: Array<{ text: boolean; data: Buffer; fragments: number }>, config: Config): Promise<Buffer[]> {
+interface TestMessage {
+  text: boolean;
+  data: Buffer;
+  fragments: number;
+  /** Delivered to the server in slices of this many bytes (default: whole)... */
+  slice?: number;
+  /** ...with the event loop turning between slices (pieces then reach zlib before the message ends). */
+  turnBetweenSlices?: boolean;
+}
+
+async function roundTrip(messages: TestMessage[], config: Config): Promise<Buffer[]> {
   const compressor = new Compressor({ ...config, memLevel: 8 });
   const decompressor = new Decompressor(config.windowBits, config.noContextTakeover);
   const received: Array<Promise<Buffer>> = [];
@@ -57,7 +68,12 @@ async function roundTrip(messages: Array<{ text: boolean; data: Buffer; fragment
         if (last) break;
       }
     }
-    for (const chunk of client.takeOutput()) server.receive(Buffer.from(chunk));
+    const wire = Buffer.concat(client.takeOutput());
+    const slice = m.slice ?? wire.length;
+    for (let at = 0; at < wire.length; at += slice) {
+      server.receive(Buffer.from(wire.subarray(at, at + slice)));
+      if (m.turnBetweenSlices === true) await new Promise((resolve) => setImmediate(resolve));
+    }
   }
   const out = await Promise.all(received);
   compressor.close();
@@ -120,9 +136,12 @@ describe('permessage-deflate round trip', () => {
         data: fc.oneof(
           fc.string({ maxLength: 300 }).map((s) => Buffer.from(s)),
           fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)), // incompressible
+          fc.integer({ min: 0, max: 40_000 }).map((n) => randomBytes(n)), // incompressible, past the trailer join limit
           fc.integer({ min: 0, max: 70_000 }).map((n) => Buffer.from('abcabcabd'.repeat(Math.ceil(n / 9)).slice(0, n))),
         ),
         fragments: fc.integer({ min: 1, max: 4 }),
+        slice: fc.option(fc.integer({ min: 256, max: 50_000 }), { nil: undefined }),
+        turnBetweenSlices: fc.boolean(),
       });
       await fc.assert(
         fc.asyncProperty(fc.array(messageArb, { minLength: 1, maxLength: 8 }), async (messages) => {
