@@ -126,7 +126,8 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   private pingHandler: ((data: Buffer) => void) | null = null;
   private pongHandler: ((data: Buffer) => void) | null = null;
   private closeHandler: ((code: number, text: string) => void) | null = null;
-  private readonly pendingPings = new Map<string, PendingPing[]>();
+  /** Made at the first `ping()`: most connections never send one. */
+  private pendingPings: Map<string, PendingPing[]> | null = null;
   private pingCounter = 0;
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private pongTimer: NodeJS.Timeout | null = null;
@@ -208,7 +209,8 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   /** @internal Calls `listener` once TCP has closed (at once if it has). */
   onClosed(listener: (info: CloseInfo) => void): void {
     if (this.closeInfo !== null) listener(this.closeInfo);
-    else (this.closeListeners ??= []).push(listener);
+    else if (this.closeListeners === null) this.closeListeners = [listener]; // exact size: usually the only one
+    else this.closeListeners.push(listener);
   }
 
   // ------------------------------------------------------------------ reading
@@ -338,7 +340,7 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
       const key = payload.toString('latin1');
       const signal = options.signal;
       const forget = (): void => {
-        const entries = this.pendingPings.get(key);
+        const entries = this.pendingPings?.get(key);
         const i = entries?.indexOf(entry) ?? -1;
         if (i >= 0) entries!.splice(i, 1);
       };
@@ -356,8 +358,9 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
       };
       if (signal?.aborted) return reject(signal.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
-      const list = this.pendingPings.get(key);
-      if (list === undefined) this.pendingPings.set(key, [entry]);
+      const pings = (this.pendingPings ??= new Map());
+      const list = pings.get(key);
+      if (list === undefined) pings.set(key, [entry]);
       else list.push(entry);
       this.writeControl(PingMessage, payload).catch((err: unknown) => {
         forget();
@@ -552,9 +555,9 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   /** @internal ConnectionEvents */
   onPong(data: Buffer): void {
     const key = data.toString('latin1');
-    const entries = this.pendingPings.get(key);
+    const entries = this.pendingPings?.get(key);
     const entry = entries?.shift();
-    if (entries !== undefined && entries.length === 0) this.pendingPings.delete(key);
+    if (entries !== undefined && entries.length === 0) this.pendingPings!.delete(key);
     entry?.resolve(performance.now() - entry.sentAt);
     if (this.pongHandler === null) return;
     try {
@@ -592,6 +595,8 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
   /** @internal */
   onSocketDrain(): void {
     this.writer.onDrain();
+    // Reading may have paused while our output backed up (a peer that pings and does not read).
+    this.reader.updateFlow();
   }
 
   /** @internal */
@@ -612,9 +617,9 @@ export class Conn implements AsyncIterable<Message>, ConnectionEvents, ReadSideH
     this.reader.setError(() => abnormal('connection closed'));
     const readError = (): Error => this.reader.terminalError!;
     this.writer.finish(this.core.closeSent ? closeSent : readError);
-    if (this.pendingPings.size > 0) {
+    if (this.pendingPings !== null) {
       for (const entries of this.pendingPings.values()) for (const e of entries) e.reject(readError());
-      this.pendingPings.clear();
+      this.pendingPings = null;
     }
     for (const timer of [this.keepaliveTimer, this.pongTimer, this.closeTimer, this.failureTimer, this.idleTimer]) if (timer !== null) clearTimeout(timer);
     this.keepaliveTimer = this.pongTimer = this.closeTimer = this.failureTimer = this.idleTimer = null;

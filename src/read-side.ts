@@ -76,7 +76,7 @@ export class ReadSide implements PieceSource {
     this.readBufferSize = readBufferSize;
     this.decompressor = decompressor;
     this.writeHighWaterMark = writeHighWaterMark;
-    host.socket.on('drain', () => this.updateFlow());
+    // The socket's 'drain' reaches updateFlow through Conn's shared listener (no closure each).
   }
 
   /** Bytes received and not yet handed to the application (compressed ones included until inflated). */

@@ -94,6 +94,9 @@ export class WebSocketServer {
  * console.log(`listening on ${server.url}`);
  * ```
  */
+/** Shared by every socket still in its handshake (one function, not a closure per socket). */
+function ignoreError(): void {}
+
 export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebSocketServer> {
   const upgrader = options.upgrader instanceof Upgrader ? options.upgrader : new Upgrader(options.upgrader);
   const host = options.host ?? '127.0.0.1';
@@ -104,7 +107,8 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
   let server: WebSocketServer | null = null;
 
   netServer.on('connection', (socket) => {
-    socket.on('error', () => {}); // failures surface through the handshake or the connection
+    // Failures surface through the handshake or the connection, which listens for errors itself.
+    socket.on('error', ignoreError);
     // Promise chains rather than an async function, which would stay alive (with its generator)
     // for as long as each connection lasts.
     upgrader.readRequest(socket).then(
@@ -115,6 +119,7 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
           throw new HandshakeError(404, 'not found');
         }
         const conn = upgrader.accept(pending);
+        socket.off('error', ignoreError);
         server?.track(conn);
         let handled: void | Promise<void>;
         try {

@@ -254,6 +254,11 @@ describe('control frame floods', () => {
     await settled(() => conn.bufferedAmount); // all the server takes in
     // What the kernel's socket buffers hold is outside the process; what the server queues is not.
     expect(conn.bufferedAmount).toBeLessThan(writeHighWaterMark + 1 * MiB);
+    // Once the peer reads again, the output drains and reading resumes: every ping is answered.
+    let received = 0;
+    client.socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    client.socket.resume();
+    await expect.poll(() => received, { timeout: 20_000 }).toBeGreaterThanOrEqual(100_000 * 127); // 2-byte header + 125
     client.destroy();
     await expectStillServing(target);
   });
