@@ -14,6 +14,8 @@ import { Fifo } from './fifo.js';
 /** §7.2.1: a message's compressed data, flushed with Z_SYNC_FLUSH, ends with these bytes, removed before sending. */
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const EMPTY_BLOCK_START = Buffer.from([0x00]);
+/** Compressed remainders up to this size are copied into one write with the trailer. */
+const JOIN_LIMIT = 16 * 1024;
 
 /** zlib cannot compress raw DEFLATE with a 256-byte window; like other implementations, use 512 (§7.1.2). */
 function zlibWindowBits(bits: number): number {
@@ -187,9 +189,6 @@ export interface InflateJob {
  * hold inflation while the application has enough to read: a few compressed bytes can become a
  * thousand times as many, so compressed input waits as it is, not inflated.
  */
-/** Compressed remainders up to this size are copied into one write with the trailer. */
-const JOIN_LIMIT = 16 * 1024;
-
 export class Decompressor {
   private readonly windowBits: number;
   private readonly noContextTakeover: boolean;
@@ -311,7 +310,8 @@ export class Decompressor {
       for (const piece of pieces) entry.stream.write(piece);
       pieces.length = 0;
     }
-    const last = pieces.length === 0 ? TRAILER : Buffer.concat([...pieces, TRAILER], size + TRAILER.length);
+    pieces.push(TRAILER);
+    const last = pieces.length === 1 ? TRAILER : Buffer.concat(pieces, size + TRAILER.length);
     // Written with a sync flush (SYNC_FLUSH_EACH_WRITE): the callback comes once the whole
     // message is out, without a separate flush and another trip to zlib's thread.
     entry.stream.write(last, (err) => {

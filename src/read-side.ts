@@ -76,7 +76,6 @@ export class ReadSide implements PieceSource {
     this.readBufferSize = readBufferSize;
     this.decompressor = decompressor;
     this.writeHighWaterMark = writeHighWaterMark;
-    // The socket's 'drain' reaches updateFlow through Conn's shared listener (no closure each).
   }
 
   /** Bytes received and not yet handed to the application (compressed ones included until inflated). */
@@ -125,7 +124,7 @@ export class ReadSide implements PieceSource {
   readMessage(options?: ReadOptions): Promise<Message> {
     if (this.waiters.length === 0 && this.pieceWaiter === null) {
       this.abandonStreaming();
-      const head = this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
+      const head = this.front;
       if (head !== null && head.complete) return Promise.resolve(this.dequeueWhole());
     }
     return this.wait('message', options) as Promise<Message>;
@@ -135,7 +134,7 @@ export class ReadSide implements PieceSource {
   iterate(): Promise<IteratorResult<Message>> {
     if (this.waiters.length === 0 && this.pieceWaiter === null) {
       this.abandonStreaming();
-      const head = this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
+      const head = this.front;
       if (head !== null && head.complete) return Promise.resolve({ value: this.dequeueWhole(), done: false });
     }
     return this.wait('iterate', undefined) as Promise<IteratorResult<Message>>;
@@ -216,6 +215,11 @@ export class ReadSide implements PieceSource {
     });
   }
 
+  /** The oldest queued message, or null when none is queued. */
+  private get front(): IncomingMessage | null {
+    return this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
+  }
+
   private dequeueWhole(): Message {
     const message = this.queue[this.queueHead]!;
     this.queue[this.queueHead++] = undefined as unknown as IncomingMessage;
@@ -260,7 +264,7 @@ export class ReadSide implements PieceSource {
     }
     while (this.waiters.length > 0) {
       const waiter = this.waiters[0]!;
-      const head = this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
+      const head = this.front;
       if (head !== null && !head.complete && this.ended && !(head.ended && !this.inflationDead)) {
         // The connection ended in the middle of this message: it will never be complete. (One
         // that arrived whole and is still inflating will be: it is waited for.)
@@ -322,7 +326,8 @@ export class ReadSide implements PieceSource {
 
   /**
    * Pauses the socket when enough is buffered and nobody waits for more, or when what we write
-   * (pongs included) backs up because the peer does not read; resumes otherwise.
+   * (pongs included) backs up because the peer does not read; resumes otherwise. Conn calls it
+   * on the socket's 'drain' too.
    */
   updateFlow(): void {
     const over = this.buffered >= this.readBufferSize;
@@ -346,7 +351,7 @@ export class ReadSide implements PieceSource {
    * up filled memory with everything it sent, since the reader always looked hungry.
    */
   private waitsOnInflation(): boolean {
-    const head = this.streaming ?? (this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null);
+    const head = this.streaming ?? this.front;
     return head !== null && head.ended && !head.complete;
   }
 

@@ -83,6 +83,9 @@ export class WebSocketServer {
   }
 }
 
+/** Shared by every socket still in its handshake (one function, not a closure per socket). */
+function ignoreError(): void {}
+
 /**
  * Runs a WebSocket server on raw `node:net`, calling `handler` for each connection.
  *
@@ -94,9 +97,6 @@ export class WebSocketServer {
  * console.log(`listening on ${server.url}`);
  * ```
  */
-/** Shared by every socket still in its handshake (one function, not a closure per socket). */
-function ignoreError(): void {}
-
 export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebSocketServer> {
   const upgrader = options.upgrader instanceof Upgrader ? options.upgrader : new Upgrader(options.upgrader);
   const host = options.host ?? '127.0.0.1';

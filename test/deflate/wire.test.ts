@@ -38,6 +38,29 @@ async function deflateClient(options = {}, handler: (conn: Conn) => void | Promi
   return client;
 }
 
+/**
+ * A compressing server whose connection reads messages as text until a read throws, and a raw
+ * client (permessage-deflate, context takeover) connected to it. `seen`: the texts, then the error.
+ */
+async function readUntilError(): Promise<{ client: RawClient; seen: Promise<unknown[]> }> {
+  const got = deferred<unknown[]>();
+  const server = await rawServer(
+    async (conn) => {
+      const seen: unknown[] = [];
+      try {
+        for (;;) seen.push((await conn.readMessage()).data.toString());
+      } catch (err) {
+        seen.push(err);
+      }
+      got.resolve(seen);
+    },
+    { enableCompression: { threshold: 0 } },
+  );
+  const client = await RawClient.open(server.port, '/', ['Sec-WebSocket-Extensions: permessage-deflate']);
+  onCleanup(() => client.destroy());
+  return { client, seen: got.promise };
+}
+
 describe('permessage-deflate on the wire', () => {
   it('inflates a compressed message and answers compressed (RSV1 on the first frame only)', async () => {
     const client = await deflateClient();
@@ -66,21 +89,7 @@ describe('permessage-deflate on the wire', () => {
   });
 
   it('delivers a compressed message that arrives together with the close frame, before the CloseError', async () => {
-    const got = deferred<unknown[]>();
-    const server = await rawServer(
-      async (conn) => {
-        const seen: unknown[] = [];
-        try {
-          for (;;) seen.push((await conn.readMessage()).data.toString());
-        } catch (err) {
-          seen.push(err);
-        }
-        got.resolve(seen);
-      },
-      { enableCompression: { threshold: 0 } },
-    );
-    const client = await RawClient.open(server.port, '/', ['Sec-WebSocket-Extensions: permessage-deflate']);
-    onCleanup(() => client.destroy());
+    const { client, seen: got } = await readUntilError();
     const text = 'still inflating when the close arrives '.repeat(3000);
     client.write(
       Buffer.concat([
@@ -88,7 +97,7 @@ describe('permessage-deflate on the wire', () => {
         clientFrame({ opcode: 8, payload: Buffer.from([0x03, 0xe8]) }),
       ]),
     );
-    const seen = await got.promise;
+    const seen = await got;
     expect(seen[0]).toBe(text);
     expect(seen[1]).toMatchObject({ name: 'CloseError', code: 1000 });
   });
@@ -178,21 +187,7 @@ describe('read backpressure with compressed messages', () => {
 
 describe('a compressed message that fails to inflate', () => {
   it('is not followed by the messages that came after it, though those before it are delivered', async () => {
-    const got = deferred<unknown[]>();
-    const server = await rawServer(
-      async (conn) => {
-        const seen: unknown[] = [];
-        try {
-          for (;;) seen.push((await conn.readMessage()).data.toString());
-        } catch (err) {
-          seen.push(err);
-        }
-        got.resolve(seen);
-      },
-      { enableCompression: { threshold: 0 } },
-    );
-    const client = await RawClient.open(server.port, '/', ['Sec-WebSocket-Extensions: permessage-deflate']);
-    onCleanup(() => client.destroy());
+    const { client, seen: got } = await readUntilError();
     client.write(
       Buffer.concat([
         clientFrame({ opcode: 1, payload: Buffer.from('before') }),
@@ -201,7 +196,7 @@ describe('a compressed message that fails to inflate', () => {
       ]),
     );
     expect(await client.closeCode()).toBe(1007);
-    const seen = await got.promise;
+    const seen = await got;
     expect(seen[0]).toBe('before');
     expect(seen[1]).toMatchObject({ name: 'ProtocolError', closeCode: 1007 });
     expect(seen).toHaveLength(2);
