@@ -2,28 +2,28 @@
  * rfc6455: WebSocket (RFC 6455, RFC 7692) for Node.js with zero runtime dependencies, with an API
  * modeled on gorilla/websocket. The sans-I/O protocol core is also available as `rfc6455/protocol`.
  */
-export { Conn } from './conn.js';
-export type { CloseInfo, ControlOptions, SocketAddress, WriteOptions } from './conn.js';
+export { Conn } from './connection/conn.js';
+export type { CloseInfo, ControlOptions, SocketAddress, WriteOptions } from './connection/conn.js';
 export { CONN_DEFAULTS, DEFLATE_DEFAULTS } from './options.js';
 export type { ConnLimits, PerMessageDeflateOptions } from './options.js';
 export type { DeflateParams, DeflateNegotiationOptions } from './protocol/deflate-negotiation.js';
-export { MessageReader } from './message-reader.js';
-export type { ReadOptions } from './message-reader.js';
-export { MessageWriter } from './message-writer.js';
-export { PreparedMessage } from './prepared-message.js';
-export { Upgrader, DEFAULT_HANDSHAKE_TIMEOUT, isWebSocketUpgrade, subprotocols } from './upgrader.js';
-export type { HandshakeFailure, HeadersInit, HttpErrorResponse, UpgradeRequest, UpgraderOptions } from './upgrader.js';
-export { serve, WebSocketServer } from './serve.js';
-export type { ConnHandler, ServeOptions } from './serve.js';
-export { Dialer, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_REDIRECTS } from './dialer.js';
-export type { DialOptions, DialResponse, DialResult, DialerOptions } from './dialer.js';
-export { DialError, DialTimeoutError, InvalidUrlError, ProxyConnectError } from './dial-errors.js';
-export type { DialStage } from './dial-errors.js';
-export { HANDSHAKE_BODY_LIMIT } from './dial-body.js';
-export { proxyFromEnvironment } from './proxy.js';
-export type { ProxyOption, ProxyResolver } from './proxy.js';
-export { TextMessage, BinaryMessage, CloseMessage, PingMessage, PongMessage } from './message.js';
-export type { ControlMessageType, DataMessageType, Message, MessageData } from './message.js';
+export { MessageReader } from './connection/message-reader.js';
+export type { ReadOptions } from './connection/message-reader.js';
+export { MessageWriter } from './connection/message-writer.js';
+export { PreparedMessage } from './connection/prepared-message.js';
+export { Upgrader, DEFAULT_HANDSHAKE_TIMEOUT, isWebSocketUpgrade, subprotocols } from './server/upgrader.js';
+export type { HandshakeFailure, HeadersInit, HttpErrorResponse, UpgradeRequest, UpgraderOptions } from './server/upgrader.js';
+export { serve, WebSocketServer } from './server/serve.js';
+export type { ConnHandler, ServeOptions } from './server/serve.js';
+export { Dialer, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_REDIRECTS } from './client/dialer.js';
+export type { DialOptions, DialResponse, DialResult, DialerOptions } from './client/dialer.js';
+export { DialError, DialTimeoutError, InvalidUrlError, ProxyConnectError } from './client/dial-errors.js';
+export type { DialStage } from './client/dial-errors.js';
+export { HANDSHAKE_BODY_LIMIT } from './client/dial-body.js';
+export { proxyFromEnvironment } from './client/proxy.js';
+export type { ProxyOption, ProxyResolver } from './client/proxy.js';
+export { TextMessage, BinaryMessage, CloseMessage, PingMessage, PongMessage } from './connection/message.js';
+export type { ControlMessageType, DataMessageType, Message, MessageData } from './connection/message.js';
 export {
   DeadlineExceededError,
   IdleTimeoutError,

@@ -1,6 +1,6 @@
 /**
  * Just enough of source maps (revision 3) to turn a position in compiled JavaScript into the
- * TypeScript line it came from: for profile summaries that point at `src/conn.ts:412`, not at
+ * TypeScript line it came from: for profile summaries that point at `src/connection/conn.ts:412`, not at
  * a line of the build output.
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -7,7 +7,7 @@
  * context takeover a message may refer back to earlier ones (RFC 7692 §7.2.2), and without it a
  * kept window does no harm. Only the first bytes of each inflated message are kept.
  */
-import { Decompressor, type InflateJob } from '../../src/permessage-deflate.js';
+import { Decompressor, type InflateJob } from '../../src/connection/permessage-deflate.js';
 import { type FrameHeader, Opcode, isControlOpcode } from '../../src/protocol/frame.js';
 import { type FrameHandler, FrameParser } from '../../src/protocol/parser.js';
 import { type Direction, type FrameSummary, arrow, formatFrame, formatInflated } from './format.js';

@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidHeaderError, InvalidUrlError } from '../../src/index.js';
-import { bodyFraming, decodeBodyPrefix } from '../../src/dial-body.js';
-import { dialerHeaders, mergeHeaderLines, withoutHostBoundHeaders } from '../../src/dial-headers.js';
-import { authority, parseDialUrl } from '../../src/dial-url.js';
+import { bodyFraming, decodeBodyPrefix } from '../../src/client/dial-body.js';
+import { dialerHeaders, mergeHeaderLines, withoutHostBoundHeaders } from '../../src/client/dial-headers.js';
+import { authority, parseDialUrl } from '../../src/client/dial-url.js';
 import { HttpHeaders } from '../../src/protocol/headers.js';
 import type { ResponseHead } from '../../src/protocol/http-head.js';
 

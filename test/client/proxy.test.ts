@@ -4,8 +4,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { Dialer, InvalidUrlError, ProxyConnectError, TextMessage, proxyFromEnvironment } from '../../src/index.js';
-import { connectRequest } from '../../src/proxy-tunnel.js';
-import { noProxyMatches, resolveProxy } from '../../src/proxy.js';
+import { connectRequest } from '../../src/client/proxy-tunnel.js';
+import { noProxyMatches, resolveProxy } from '../../src/client/proxy.js';
 import { echo, onCleanup, rawServer } from '../helpers/servers.js';
 import { connectProxy, loopbackLookup, testCertificate } from './fixtures.js';
 import { createServer as createHttpsServer } from 'node:https';

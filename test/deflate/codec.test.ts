@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Compressor, Decompressor } from '../../src/permessage-deflate.js';
+import { Compressor, Decompressor } from '../../src/connection/permessage-deflate.js';
 import { Connection } from '../../src/protocol/connection.js';
 
 interface Config {
@@ -158,7 +158,7 @@ describe('permessage-deflate round trip', () => {
 
 describe('zlib stream ownership', () => {
   it('a pooled stream is reused after release, reset, and a failed one is not', async () => {
-    const { deflatePool } = await import('../../src/zlib-pool.js');
+    const { deflatePool } = await import('../../src/connection/zlib-pool.js');
     const a = deflatePool.acquire('15/1/8');
     deflatePool.release('15/1/8', a, true);
     const b = deflatePool.acquire('15/1/8');

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Conn } from '../../src/index.js';
-import { Decompressor, type InflateSink } from '../../src/permessage-deflate.js';
+import { Decompressor, type InflateSink } from '../../src/connection/permessage-deflate.js';
 import { clientFrame } from '../helpers/raw-client.js';
 import { deferred, echo, onCleanup, sleep } from '../helpers/servers.js';
 import { OFFER_DEFLATE, deflateMessage, header64, tinyFragments } from './support/frames.js';

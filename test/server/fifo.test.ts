@@ -3,7 +3,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Fifo } from '../../src/fifo.js';
+import { Fifo } from '../../src/connection/fifo.js';
 
 type Op = { kind: 'push'; value: number } | { kind: 'shift' } | { kind: 'retain'; modulo: number } | { kind: 'clear' };
 

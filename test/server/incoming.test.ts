@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IncomingMessage } from '../../src/incoming.js';
+import { IncomingMessage } from '../../src/connection/incoming.js';
 
 describe('IncomingMessage', () => {
   it('property: pieces come out in order and whole, however pushes, shifts and takeAll interleave', () => {

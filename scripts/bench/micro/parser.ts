@@ -11,7 +11,7 @@
  */
 import { Connection, type ConnectionEvents } from '../../../src/protocol/connection.js';
 import { FrameParser } from '../../../src/protocol/parser.js';
-import { IncomingMessage } from '../../../src/incoming.js';
+import { IncomingMessage } from '../../../src/connection/incoming.js';
 import { clientDataFrame } from '../loadgen/frames.js';
 import { binaryPayload } from '../loadgen/payloads.js';
 import { sizeLabel } from '../format.js';

@@ -4,15 +4,15 @@
  * application does not keep up, the socket is paused, which is TCP backpressure on the peer.
  */
 import type { Duplex } from 'node:stream';
-import { DeadlineExceededError, ReaderSupersededError } from './errors.js';
+import { DeadlineExceededError, ReaderSupersededError } from '../errors.js';
 import { IncomingMessage } from './incoming.js';
 import { type Message, TextMessage } from './message.js';
 import { MessageReader, type PieceSource, type ReadOptions } from './message-reader.js';
 import type { Decompressor, InflateSink } from './permessage-deflate.js';
-import { CloseInvalidFramePayloadData, CloseMessageTooBig } from './protocol/close.js';
-import type { Connection, DataOpcode } from './protocol/connection.js';
-import { WebSocketError } from './protocol/errors.js';
-import { Utf8Validator } from './protocol/utf8.js';
+import { CloseInvalidFramePayloadData, CloseMessageTooBig } from '../protocol/close.js';
+import type { Connection, DataOpcode } from '../protocol/connection.js';
+import { WebSocketError } from '../protocol/errors.js';
+import { Utf8Validator } from '../protocol/utf8.js';
 import { LazyError } from './lazy-error.js';
 
 /** What the read side needs from its connection. */

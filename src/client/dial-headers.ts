@@ -2,9 +2,9 @@
  * The extra header lines of a client's upgrade request: the dialer's own, those given to one
  * `dial()` (which replace the dialer's lines of the same name), and what survives a redirect.
  */
-import { InvalidHeaderError } from './protocol/errors.js';
-import { assertHeaderField } from './protocol/handshake.js';
-import { type HeadersInit, headerEntries } from './protocol/headers.js';
+import { InvalidHeaderError } from '../protocol/errors.js';
+import { assertHeaderField } from '../protocol/handshake.js';
+import { type HeadersInit, headerEntries } from '../protocol/headers.js';
 
 export type HeaderLines = Array<[string, string]>;
 

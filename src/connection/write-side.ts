@@ -8,17 +8,17 @@
  * queue behind them, so messages stay whole and in call order.
  */
 import type { Duplex } from 'node:stream';
-import { DeadlineExceededError } from './errors.js';
+import { DeadlineExceededError } from '../errors.js';
 import { type Flushable, scheduleFlush } from './flush-scheduler.js';
 import { type DataMessageType, type MessageData, TextMessage, isDataMessageType, toBuffer } from './message.js';
 import { type FragmentSink, MessageWriter } from './message-writer.js';
 import type { Compressor } from './permessage-deflate.js';
 import type { PreparedMessage, PreparedCompression } from './prepared-message.js';
-import { CloseAbnormalClosure } from './protocol/close.js';
-import type { Connection } from './protocol/connection.js';
-import { CloseError } from './protocol/errors.js';
-import { Opcode } from './protocol/frame.js';
-import { isValidUtf8 } from './protocol/utf8.js';
+import { CloseAbnormalClosure } from '../protocol/close.js';
+import type { Connection } from '../protocol/connection.js';
+import { CloseError } from '../protocol/errors.js';
+import { Opcode } from '../protocol/frame.js';
+import { isValidUtf8 } from '../protocol/utf8.js';
 import { LazyError } from './lazy-error.js';
 import { TurnQueue } from './turn-queue.js';
 

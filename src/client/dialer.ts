@@ -6,9 +6,9 @@
 import { type LookupFunction, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { Conn } from './conn.js';
-import { type ConnLimits, type PerMessageDeflateOptions, deflateOptionsOf } from './options.js';
-import { checkDeflateOptions } from './protocol/deflate-negotiation.js';
+import { Conn } from '../connection/conn.js';
+import { type ConnLimits, type PerMessageDeflateOptions, deflateOptionsOf } from '../options.js';
+import { checkDeflateOptions } from '../protocol/deflate-negotiation.js';
 import { InvalidUrlError } from './dial-errors.js';
 import { type NegotiatedSettings, negotiateExtensions } from './dial-extensions.js';
 import { type HeaderLines, dialerHeaders, hasHeader, mergeHeaderLines, withoutHostBoundHeaders } from './dial-headers.js';
@@ -16,11 +16,11 @@ import { DialSession } from './dial-session.js';
 import { type DialTarget, parseDialUrl } from './dial-url.js';
 import { type ProxyOption, resolveProxy } from './proxy.js';
 import { openTunnel } from './proxy-tunnel.js';
-import { buildUpgradeRequest, validateUpgradeResponse } from './protocol/client-handshake.js';
-import { BadHandshakeError } from './protocol/errors.js';
-import { generateKey } from './protocol/handshake.js';
-import type { HeadersInit, HttpHeaders } from './protocol/headers.js';
-import type { HeadLimits, ResponseHead } from './protocol/http-head.js';
+import { buildUpgradeRequest, validateUpgradeResponse } from '../protocol/client-handshake.js';
+import { BadHandshakeError } from '../protocol/errors.js';
+import { generateKey } from '../protocol/handshake.js';
+import type { HeadersInit, HttpHeaders } from '../protocol/headers.js';
+import type { HeadLimits, ResponseHead } from '../protocol/http-head.js';
 
 /**
  * How a `Dialer` connects: timeouts, subprotocols, headers, TLS, proxy, redirects, compression, and

@@ -4,12 +4,12 @@
  * extension (permessage-deflate, RFC 7692) plugs in here: it adds its offer and checks its
  * parameters in the answer, and returns the settings the connection needs.
  */
-import type { ConnInit } from './conn.js';
-import type { PerMessageDeflateOptions } from './options.js';
-import { DeflateResponseError, acceptDeflateResponse, buildDeflateOffer } from './protocol/deflate-negotiation.js';
-import { BadHandshakeError } from './protocol/errors.js';
-import type { ExtensionOffer } from './protocol/header-tokens.js';
-import type { ResponseHead } from './protocol/http-head.js';
+import type { ConnInit } from '../connection/conn.js';
+import type { PerMessageDeflateOptions } from '../options.js';
+import { DeflateResponseError, acceptDeflateResponse, buildDeflateOffer } from '../protocol/deflate-negotiation.js';
+import { BadHandshakeError } from '../protocol/errors.js';
+import type { ExtensionOffer } from '../protocol/header-tokens.js';
+import type { ResponseHead } from '../protocol/http-head.js';
 
 /** Connection settings that come out of the negotiation. */
 export type NegotiatedSettings = Partial<Omit<ConnInit, 'role' | 'socket' | 'head' | 'subprotocol' | 'request'>>;

@@ -5,17 +5,17 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Conn } from './conn.js';
-import { type ConnLimits, type NegotiatedDeflate, type PerMessageDeflateOptions, deflateOptionsOf } from './options.js';
-import { acceptDeflateOffer, checkDeflateOptions } from './protocol/deflate-negotiation.js';
-import type { ExtensionOffer } from './protocol/header-tokens.js';
-import { HandshakeError, InvalidHeaderError } from './protocol/errors.js';
-export type { HeadersInit } from './protocol/headers.js';
-import { type HeadersInit, HttpHeaders, headerEntries } from './protocol/headers.js';
-import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser } from './protocol/http-head.js';
-import { parseTokenList, tokenListHas } from './protocol/header-tokens.js';
-import { STATUS_TEXT } from './protocol/handshake.js';
-import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from './protocol/server-handshake.js';
+import { Conn } from '../connection/conn.js';
+import { type ConnLimits, type NegotiatedDeflate, type PerMessageDeflateOptions, deflateOptionsOf } from '../options.js';
+import { acceptDeflateOffer, checkDeflateOptions } from '../protocol/deflate-negotiation.js';
+import type { ExtensionOffer } from '../protocol/header-tokens.js';
+import { HandshakeError, InvalidHeaderError } from '../protocol/errors.js';
+export type { HeadersInit } from '../protocol/headers.js';
+import { type HeadersInit, HttpHeaders, headerEntries } from '../protocol/headers.js';
+import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser } from '../protocol/http-head.js';
+import { parseTokenList, tokenListHas } from '../protocol/header-tokens.js';
+import { STATUS_TEXT } from '../protocol/handshake.js';
+import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from '../protocol/server-handshake.js';
 
 /** The upgrade request, as the application sees it. */
 export interface UpgradeRequest {

@@ -4,8 +4,8 @@
  * A server that answers but refuses the upgrade is a `BadHandshakeError` instead (it carries the
  * response).
  */
-import { HttpHeaders } from './protocol/headers.js';
-import { WebSocketError } from './protocol/errors.js';
+import { HttpHeaders } from '../protocol/headers.js';
+import { WebSocketError } from '../protocol/errors.js';
 
 /** The part of a dial that was under way: each can fail or time out on its own. */
 export type DialStage = 'tcp' | 'proxy' | 'tls' | 'handshake';

@@ -6,7 +6,7 @@
  * keepalive, behind the promise-based API modeled on gorilla/websocket.
  */
 import type { Duplex } from 'node:stream';
-import { DeadlineExceededError, IdleTimeoutError, KeepaliveTimeoutError } from './errors.js';
+import { DeadlineExceededError, IdleTimeoutError, KeepaliveTimeoutError } from '../errors.js';
 import {
   type ControlMessageType,
   CloseMessage,
@@ -20,7 +20,7 @@ import {
 } from './message.js';
 import type { MessageReader, ReadOptions } from './message-reader.js';
 import type { MessageWriter } from './message-writer.js';
-import { CONN_DEFAULTS, type ConnLimits, DEFLATE_DEFAULTS, type NegotiatedDeflate } from './options.js';
+import { CONN_DEFAULTS, type ConnLimits, DEFLATE_DEFAULTS, type NegotiatedDeflate } from '../options.js';
 import { Compressor, Decompressor } from './permessage-deflate.js';
 import type { PreparedMessage } from './prepared-message.js';
 import {
@@ -31,16 +31,16 @@ import {
   CloseNormalClosure,
   encodeClosePayload,
   truncateCloseReason,
-} from './protocol/close.js';
-import { Connection, type ConnectionEvents, CloseSentError, type DataOpcode, type Role } from './protocol/connection.js';
-import type { DeflateParams } from './protocol/deflate-negotiation.js';
-import { CloseError, type ProtocolError } from './protocol/errors.js';
+} from '../protocol/close.js';
+import { Connection, type ConnectionEvents, CloseSentError, type DataOpcode, type Role } from '../protocol/connection.js';
+import type { DeflateParams } from '../protocol/deflate-negotiation.js';
+import { CloseError, type ProtocolError } from '../protocol/errors.js';
 import { ReadSide, type ReadSideHost } from './read-side.js';
 import { type WriteCompression, type WriteOptions, WriteSide, type WriteSideHost } from './write-side.js';
 
-export type { ConnLimits } from './options.js';
+export type { ConnLimits } from '../options.js';
 export type { WriteOptions } from './write-side.js';
-export { CONN_DEFAULTS } from './options.js';
+export { CONN_DEFAULTS } from '../options.js';
 
 /** @internal How the server or client hands a socket to a new connection. */
 export interface ConnInit extends ConnLimits {

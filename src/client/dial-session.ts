@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { HANDSHAKE_BODY_LIMIT, HANDSHAKE_BODY_WAIT, bodyFraming, decodeBodyPrefix } from './dial-body.js';
 import { DialError, type DialStage, DialTimeoutError } from './dial-errors.js';
-import { type HeadLimits, HeadParseError, type ParsedHead, type ResponseHead, ResponseHeadParser } from './protocol/http-head.js';
+import { type HeadLimits, HeadParseError, type ParsedHead, type ResponseHead, ResponseHeadParser } from '../protocol/http-head.js';
 
 /** Raw bytes kept while looking for a body prefix (chunk framing included), whatever the framing. */
 const MAX_RAW_BODY = 16 * 1024;

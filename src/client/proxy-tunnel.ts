@@ -6,8 +6,8 @@ import type { LookupFunction, Socket } from 'node:net';
 import { authority } from './dial-url.js';
 import { ProxyConnectError } from './dial-errors.js';
 import type { DialSession } from './dial-session.js';
-import { formatHeaderLines } from './protocol/handshake.js';
-import type { HeadLimits } from './protocol/http-head.js';
+import { formatHeaderLines } from '../protocol/handshake.js';
+import type { HeadLimits } from '../protocol/http-head.js';
 
 /** The CONNECT request, with Basic credentials (RFC 7617) when the proxy URL has them. */
 export function connectRequest(hostname: string, port: number, proxy: URL): Buffer {

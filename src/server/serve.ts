@@ -3,9 +3,9 @@
  * protocol core. Requests that are not WebSocket upgrades get 426, other paths 404.
  */
 import { type Server, createServer } from 'node:net';
-import type { Conn } from './conn.js';
-import { CloseGoingAway, CloseInternalServerErr } from './protocol/close.js';
-import { HandshakeError } from './protocol/errors.js';
+import type { Conn } from '../connection/conn.js';
+import { CloseGoingAway, CloseInternalServerErr } from '../protocol/close.js';
+import { HandshakeError } from '../protocol/errors.js';
 import { type UpgradeRequest, Upgrader, type UpgraderOptions } from './upgrader.js';
 
 /** Options for {@link serve}. */

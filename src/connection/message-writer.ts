@@ -4,7 +4,7 @@
  * messages wait until the writer is closed, so they never interleave with it.
  */
 import { type DataMessageType, type MessageData, TextMessage, toBuffer } from './message.js';
-import { Utf8Validator } from './protocol/utf8.js';
+import { Utf8Validator } from '../protocol/utf8.js';
 
 /** @internal Where a writer's fragments go (the connection). */
 export interface FragmentSink {

@@ -7,8 +7,8 @@
 import { deflateRaw } from 'node:zlib';
 import { constants } from 'node:zlib';
 import { type DataMessageType, type MessageData, TextMessage, isDataMessageType, toBuffer } from './message.js';
-import { encodeFrame } from './protocol/frame.js';
-import { isValidUtf8 } from './protocol/utf8.js';
+import { encodeFrame } from '../protocol/frame.js';
+import { isValidUtf8 } from '../protocol/utf8.js';
 
 /** How a connection compresses prepared messages. */
 export interface PreparedCompression {

@@ -1,7 +1,7 @@
 /**
  * Message types, numbered as their opcodes, with gorilla's names.
  */
-import { Opcode } from './protocol/frame.js';
+import { Opcode } from '../protocol/frame.js';
 
 /** A UTF-8 text message (§5.6). */
 export const TextMessage = Opcode.Text;
