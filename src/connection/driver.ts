@@ -104,6 +104,7 @@ export class Driver implements ConnectionEvents, LifecycleActions {
       compression: s.compression,
       writeError: () => lifecycle.writeError(),
       onWriteDeadline: (err) => lifecycle.abort(() => abnormal('write deadline exceeded', err), true),
+      onWriteFailure: (err) => lifecycle.abort(() => abnormal(`write failed: ${err.message}`, err), true),
     });
     this.liveness = new Liveness({
       pingInterval: s.pingInterval,

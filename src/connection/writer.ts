@@ -48,6 +48,8 @@ export interface WriterParts {
   writeError(): Error | null;
   /** Writes waited past the write deadline: the connection must go. */
   onWriteDeadline(err: DeadlineExceededError): void;
+  /** The transport threw on a write: the connection must go. */
+  onWriteFailure(err: Error): void;
 }
 
 const RESOLVED = Promise.resolve();
@@ -66,6 +68,8 @@ export class Writer implements Flushable, FragmentSink {
   private drainWaiters: Array<Waiter<void>> = [];
   private readonly deadline = new Deadline(() => this.onDeadline());
   private waiting = 0;
+  /** Bytes of shared write slabs kept alive by a region the transport has not written yet. */
+  private pinned = 0;
 
   constructor(parts: WriterParts) {
     this.parts = parts;
@@ -247,7 +251,7 @@ export class Writer implements Flushable, FragmentSink {
     }
     if (sender.pendingBytes >= this.parts.writeBufferSize) this.flush();
     else scheduleFlush(this);
-    if (transport.writableLength + sender.pendingBytes > this.parts.highWaterMark) {
+    if (transport.writableLength + sender.pendingBytes + this.pinned > this.parts.highWaterMark) {
       this.flush();
       if (transport.writableNeedDrain) return this.whenDrained(options);
     }
@@ -287,20 +291,39 @@ export class Writer implements Flushable, FragmentSink {
         else for (const w of waiters) w.resolve();
       };
     }
-    if (chunks.length === 1) {
-      transport.write(chunks[0]!, callback);
-      return;
-    }
-    transport.cork();
+    // A small region of a shared write slab that the transport cannot write now keeps the whole
+    // slab alive. While the transport is backed up, regions are copied out; a region that got
+    // stuck first is counted as the slab it pins, until the transport has written everything.
+    const backedUp = transport.writableLength > 0;
+    if (!backedUp) this.pinned = 0;
+    let pin = 0;
     const last = chunks.length - 1;
-    for (let i = 0; i < last; i++) transport.write(chunks[i]!);
-    transport.write(chunks[last]!, callback);
-    transport.uncork();
+    if (last > 0) transport.cork();
+    for (let i = 0; i <= last; i++) {
+      let chunk = chunks[i]!;
+      const extra = chunk.buffer.byteLength - chunk.length;
+      if (extra > chunk.length) {
+        if (backedUp) chunk = ownCopy(chunk);
+        else pin = Math.max(pin, extra);
+      }
+      transport.write(chunk, i === last ? callback : undefined);
+    }
+    if (last > 0) transport.uncork();
+    if (pin > 0 && transport.writableLength > 0) this.pinned = Math.max(this.pinned, pin);
+  }
+
+  /** @internal Flushable: the transport threw. */
+  flushFailed(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.failAll(error);
+    this.parts.onWriteFailure(error);
   }
 
   /** Bytes written and not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return this.parts.sender.pendingBytes + this.parts.transport.writableLength;
+    const transport = this.parts.transport;
+    if (transport.writableLength === 0) this.pinned = 0;
+    return this.parts.sender.pendingBytes + transport.writableLength + this.pinned;
   }
 
   // ---------------------------------------------------------------- deadlines and the end
@@ -349,4 +372,11 @@ export class Writer implements Flushable, FragmentSink {
     this.failAll(err);
     this.parts.compression?.compressor.close();
   }
+}
+
+/** A copy in memory of its own (not from Node's shared pool, which would pin 8 KiB of it instead). */
+function ownCopy(chunk: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(chunk.length);
+  chunk.copy(copy);
+  return copy;
 }
