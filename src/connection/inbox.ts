@@ -7,15 +7,16 @@
  * overhead, and a message that pins a read chunk much larger than itself is charged the chunk,
  * so no peer can make a connection hold much more than `readBufferSize`, whatever it sends.
  */
-import { DeadlineExceededError, ReaderSupersededError } from '../errors.js';
+import { DeadlineExceededError } from '../errors.js';
 import type { DataOpcode } from '../protocol/core.js';
-import { InflatedMessageCheck, invalidDeflateError } from '../protocol/deflate-codec.js';
-import { type ProtocolError, WebSocketError } from '../protocol/errors.js';
+import type { ProtocolError } from '../protocol/errors.js';
 import { Deadline } from './deadline.js';
-import { type Message, TextMessage } from './message.js';
+import { inflationSink, type InflationTarget } from './inflation.js';
+import type { Message } from './message.js';
 import { MessageReader, type ReadOptions } from './message-reader.js';
-import type { Decompressor, InflateSink } from './permessage-deflate.js';
+import type { Decompressor } from './permessage-deflate.js';
 import { QueuedMessage } from './queued-message.js';
+import { type StreamAccounts, StreamedRead } from './streamed-read.js';
 import { Waiter, removeWaiter } from './waiter.js';
 
 /** Heap held by one queued message besides its payload (its entry, a view of its bytes): about 250 bytes measured for a 1-byte message. */
@@ -50,17 +51,16 @@ type ReadResult = Message | MessageReader | IteratorResult<Message>;
 type ReadKind = 'message' | 'reader' | 'iterate';
 const DONE: IteratorResult<Message> = Object.freeze({ value: undefined, done: true });
 
-export class Inbox {
+export class Inbox implements StreamAccounts, InflationTarget {
   private readonly parts: InboxParts;
   private readonly queue: QueuedMessage[] = [];
   private queueHead = 0;
   private receiving: QueuedMessage | null = null;
   private receivingJob: ReturnType<Decompressor['begin']> | null = null;
-  /** The message an open `MessageReader` is streaming, once taken off the queue. */
-  private streaming: QueuedMessage | null = null;
+  /** Made at the first `nextReader()`: most connections never stream a message. */
+  private stream: StreamedRead | null = null;
   private waiters: Array<Waiter<ReadResult>> = [];
   private kinds: ReadKind[] = [];
-  private pieceWaiter: Waiter<Buffer | null> | null = null;
   /** Payload bytes held for the application. */
   private buffered = 0;
   /** Memory held for the application: payload, overheads, pinned read chunks. What flow control counts. */
@@ -71,7 +71,7 @@ export class Inbox {
   /** A compressed message was dropped while closing: later ones cannot be inflated either. */
   private droppedCompressed = false;
   /** zlib failed: compressed messages still queued will never complete. */
-  private inflationDead = false;
+  inflationDead = false;
   private received = 0;
   private readonly deadline = new Deadline(() => this.onDeadline());
 
@@ -97,14 +97,15 @@ export class Inbox {
   /** Messages received whole (or still inflating) that the application has not read: a failure's close frame waits for them. */
   get hasUndelivered(): boolean {
     const deliverable = (m: QueuedMessage): boolean => m.complete || (m.ended && !this.inflationDead);
-    if (this.streaming !== null && deliverable(this.streaming)) return true;
+    const streamed = this.stream?.message ?? null;
+    if (streamed !== null && deliverable(streamed)) return true;
     for (let i = this.queueHead; i < this.queue.length; i++) if (deliverable(this.queue[i]!)) return true;
     return false;
   }
 
   /** True when a read is waiting: worth calling {@link service} after new input. */
   get hungry(): boolean {
-    return this.waiters.length > 0 || this.pieceWaiter !== null;
+    return this.waiters.length > 0 || (this.stream?.waiting ?? false);
   }
 
   // ---------------------------------------------------------------- reads
@@ -113,8 +114,8 @@ export class Inbox {
   read(kind: 'iterate'): Promise<IteratorResult<Message>>;
   read(kind: 'reader', options?: ReadOptions): Promise<MessageReader>;
   read(kind: ReadKind, options?: ReadOptions): Promise<ReadResult> {
-    if (kind !== 'reader' && this.waiters.length === 0 && this.pieceWaiter === null) {
-      this.abandonStreaming();
+    if (kind !== 'reader' && this.waiters.length === 0 && !(this.stream?.waiting ?? false)) {
+      this.stream?.abandon();
       const head = this.front;
       // The usual case when the application keeps up: the message is here, no waiting.
       if (head !== null && head.complete) {
@@ -122,14 +123,8 @@ export class Inbox {
         return Promise.resolve(kind === 'iterate' ? { value: message, done: false } : message);
       }
     }
-    const waiter = new Waiter<ReadResult>(options?.signal, (w) => {
-      const i = this.waiters.indexOf(w);
-      if (i >= 0) {
-        this.waiters.splice(i, 1);
-        this.kinds.splice(i, 1);
-      }
-      this.updateFlow();
-    });
+    const signal = options?.signal;
+    const waiter = new Waiter<ReadResult>(signal, signal === undefined ? undefined : (w) => this.forget(w));
     if (waiter.isSettled) return waiter.promise;
     this.waiters.push(waiter);
     this.kinds.push(kind);
@@ -146,26 +141,7 @@ export class Inbox {
 
   /** The next piece of a streamed message (for `MessageReader`). */
   nextPiece(message: QueuedMessage, signal: AbortSignal | undefined): Promise<Buffer | null> {
-    if (message !== this.streaming) return message.abandoned ? Promise.reject(new ReaderSupersededError()) : Promise.resolve(null);
-    if (this.pieceWaiter !== null) return Promise.reject(new WebSocketError('websocket: concurrent reads on one message reader'));
-    const piece = this.shiftPiece(message);
-    if (piece !== null) return Promise.resolve(piece);
-    if (message.complete) {
-      this.streaming = null;
-      return Promise.resolve(null);
-    }
-    const end = this.parts.lifecycle.readError();
-    if (end !== null) return Promise.reject(this.exhausted(end));
-    if (this.deadline.passed) return Promise.reject(new DeadlineExceededError('read'));
-    const waiter = new Waiter<Buffer | null>(signal, () => {
-      this.pieceWaiter = null;
-      this.updateFlow();
-    });
-    if (waiter.isSettled) return waiter.promise;
-    this.pieceWaiter = waiter;
-    this.deadline.arm(true);
-    this.updateFlow();
-    return waiter.promise;
+    return (this.stream ??= new StreamedRead(this)).next(message, signal);
   }
 
   /** Reads waiting at `deadline`, or started after it with nothing to read, fail. Null clears it. */
@@ -195,16 +171,16 @@ export class Inbox {
         continue;
       }
       const waiter = this.takeWaiter();
-      this.abandonStreaming();
+      this.stream?.abandon();
       if (kind === 'message') waiter.resolve(this.dequeueWhole());
       else if (kind === 'iterate') waiter.resolve({ value: this.dequeueWhole(), done: false });
       else {
         this.queue[this.queueHead++] = undefined as unknown as QueuedMessage;
-        this.streaming = head;
+        (this.stream ??= new StreamedRead(this)).message = head;
         waiter.resolve(new MessageReader(head, this));
       }
     }
-    this.servicePieceWaiter();
+    this.stream?.service();
     this.deadline.arm(this.hungry);
     this.updateFlow();
   }
@@ -240,7 +216,7 @@ export class Inbox {
     message.charge = MESSAGE_OVERHEAD;
     this.held += MESSAGE_OVERHEAD;
     this.queue.push(message);
-    if (compressed) this.receivingJob = this.parts.decompressor!.begin(this.inflateInto(message));
+    if (compressed) this.receivingJob = this.parts.decompressor!.begin(inflationSink(message, this.parts.readLimit(), this));
   }
 
   onMessageData(data: Buffer): void {
@@ -297,6 +273,16 @@ export class Inbox {
     return this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
   }
 
+  /** A read gave up (its signal fired). */
+  private forget(waiter: Waiter<ReadResult>): void {
+    const i = this.waiters.indexOf(waiter);
+    if (i >= 0) {
+      this.waiters.splice(i, 1);
+      this.kinds.splice(i, 1);
+    }
+    this.updateFlow();
+  }
+
   private takeWaiter(): Waiter<ReadResult> {
     this.kinds.shift();
     return this.waiters.shift()!;
@@ -331,55 +317,9 @@ export class Inbox {
     message.charge = 0;
   }
 
-  private shiftPiece(message: QueuedMessage): Buffer | null {
-    const piece = message.shift();
-    if (piece === null) return null;
-    this.buffered -= piece.length;
-    this.held -= piece.length;
-    if (message.charge > 0) {
-      this.held -= message.charge;
-      message.charge = 0;
-    }
-    this.updateFlow();
-    return piece;
-  }
-
-  /** A read moved on: whatever is left of the streamed message is dropped. */
-  private abandonStreaming(): void {
-    const message = this.streaming;
-    if (message === null) return;
-    this.streaming = null;
-    this.release(message);
-    if (this.pieceWaiter !== null) {
-      const waiter = this.pieceWaiter;
-      this.pieceWaiter = null;
-      waiter.reject(new ReaderSupersededError());
-    }
-  }
-
-  private servicePieceWaiter(): void {
-    const waiter = this.pieceWaiter;
-    if (waiter === null || this.streaming === null) return;
-    const message = this.streaming;
-    const piece = this.shiftPiece(message);
-    if (piece !== null) {
-      this.pieceWaiter = null;
-      waiter.resolve(piece);
-    } else if (message.complete) {
-      this.pieceWaiter = null;
-      this.streaming = null;
-      waiter.resolve(null);
-    } else {
-      const end = this.parts.lifecycle.readError();
-      if (end === null) return;
-      this.pieceWaiter = null;
-      waiter.reject(this.exhausted(end));
-    }
-  }
-
   /** A read waits for a message that arrived whole and is still inflating: more input cannot help it. */
   private waitsOnInflation(): boolean {
-    const head = this.streaming ?? this.front;
+    const head = this.stream?.message ?? this.front;
     return head !== null && head.ended && !head.complete;
   }
 
@@ -389,52 +329,64 @@ export class Inbox {
     this.waiters = [];
     this.kinds = [];
     for (const w of waiters) w.reject(err);
-    const pieceWaiter = this.pieceWaiter;
-    this.pieceWaiter = null;
-    pieceWaiter?.reject(err);
+    this.stream?.expire(err);
     this.updateFlow();
   }
 
-  /** Where a compressed message's inflated bytes go, checked as they come (RFC 6455 §10.4, §8.1). */
-  private inflateInto(message: QueuedMessage): InflateSink {
-    const check = new InflatedMessageCheck(this.parts.readLimit(), message.type === TextMessage);
-    const releaseCompressed = (): void => {
-      this.buffered -= message.compressedBytes;
-      this.held -= message.compressedBytes;
-      message.compressedBytes = 0;
-    };
-    return {
-      push: (piece) => {
-        if (this.inflationDead) return;
-        const error = check.piece(piece);
-        if (error !== null) return this.inflationFailed(message, error);
-        if (message.abandoned) return;
-        message.push(piece);
-        this.buffered += piece.length;
-        this.held += piece.length;
-        if (this.hungry) this.service();
-        else this.updateFlow();
-      },
-      done: () => {
-        releaseCompressed();
-        if (this.inflationDead) return;
-        const error = check.end();
-        if (error !== null) return this.inflationFailed(message, error);
-        message.complete = true;
-        this.service();
-      },
-      fail: (err) => {
-        releaseCompressed();
-        this.inflationFailed(message, invalidDeflateError(err.message));
-      },
-    };
+  // ---------------------------------------------------------------- StreamAccounts, InflationTarget
+
+  /** @internal */
+  released(bytes: number, charge: number): void {
+    this.buffered -= bytes;
+    this.held -= bytes + charge;
+    this.updateFlow();
+  }
+
+  /** @internal */
+  readEnd(): Error | null {
+    const end = this.parts.lifecycle.readError();
+    return end === null ? null : this.exhausted(end);
+  }
+
+  /** @internal */
+  readDeadlinePassed(): boolean {
+    return this.deadline.passed;
+  }
+
+  /** @internal */
+  waitsChanged(): void {
+    this.deadline.arm(this.hungry);
+    this.updateFlow();
+  }
+
+  /** @internal */
+  inflated(message: QueuedMessage, piece: Buffer): void {
+    message.push(piece);
+    this.buffered += piece.length;
+    this.held += piece.length;
+    if (this.hungry) this.service();
+    else this.updateFlow();
+  }
+
+  /** @internal */
+  complete(message: QueuedMessage): void {
+    message.complete = true;
+    this.service();
+  }
+
+  /** @internal */
+  releaseCompressed(message: QueuedMessage): void {
+    this.buffered -= message.compressedBytes;
+    this.held -= message.compressedBytes;
+    message.compressedBytes = 0;
   }
 
   /**
    * A compressed message turned out bad: the connection fails (§7.1.7). Messages after it were
    * read off the wire but are not delivered (the connection failed before them); those before still are.
    */
-  private inflationFailed(bad: QueuedMessage, error: ProtocolError): void {
+  /** @internal */
+  failed(bad: QueuedMessage, error: ProtocolError): void {
     this.inflationDead = true;
     let keep = this.queue.length;
     while (keep > this.queueHead && this.queue[keep - 1]!.seq >= bad.seq) keep--;
