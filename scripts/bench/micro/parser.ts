@@ -5,7 +5,7 @@
  * Both unmask in place, so the same chunks are fed pass after pass (XOR twice restores the bytes;
  * binary payloads have no validity to lose). Ours is measured at three depths:
  * - `FrameParser`: frame headers and unmasked payload views, nothing else;
- * - `Connection.receive` (server role): every protocol check, what a server runs per chunk;
+ * - `ConnectionCore.receive` (server role): every protocol check, what a server runs per chunk;
  * - the same plus whole messages assembled as `Conn.readMessage` hands them out, which is what
  *   ws's Receiver delivers (it concatenates frames that span chunks).
  */
@@ -88,8 +88,8 @@ function connectionWholeMessages(size: number): Parser {
 
 const OURS: ReadonlyArray<{ label: string; make: (size: number) => Parser; headline: boolean }> = [
   { label: 'FrameParser (payload views)', make: frameParser, headline: false },
-  { label: 'Connection.receive, server', make: connection, headline: true },
-  { label: 'Connection.receive + whole messages', make: connectionWholeMessages, headline: false },
+  { label: 'ConnectionCore.receive, server', make: connection, headline: true },
+  { label: 'ConnectionCore.receive + whole messages', make: connectionWholeMessages, headline: false },
 ];
 
 function workload(make: (size: number) => Parser, size: number): Workload {
