@@ -12,6 +12,8 @@ import type { DeflateParams } from '../protocol/deflate-negotiation.js';
 import { CloseSentError } from '../protocol/errors.js';
 import { CONN_DEFAULTS, type ConnLimits, type NegotiatedDeflate } from '../options.js';
 import { Driver, abnormal } from './driver.js';
+import { withDeadline } from './deadline.js';
+import { type SocketAddress, type TransportKind, addressOf } from './transport-info.js';
 import {
   type ControlMessageType,
   CloseMessage,
@@ -32,10 +34,8 @@ import type { WriteOptions } from './writer.js';
 export type { ConnLimits } from '../options.js';
 export type { WriteOptions } from './writer.js';
 export type { CloseInfo } from '../protocol/ending.js';
+export type { SocketAddress, TransportKind } from './transport-info.js';
 export { CONN_DEFAULTS } from '../options.js';
-
-/** Which transport a connection runs over: HTTP/1.1 (an upgraded TCP or TLS connection) or an HTTP/2 stream (RFC 8441). */
-export type TransportKind = 'http/1.1' | 'h2';
 
 /** @internal How the server or client hands a transport to a new connection. */
 export interface ConnInit extends ConnLimits {
@@ -58,16 +58,6 @@ export interface ConnInit extends ConnLimits {
 export interface ControlOptions extends WriteOptions {
   /** Fail with `DeadlineExceededError` if the frame cannot be handed to the transport by then. */
   deadline?: Date | number;
-}
-
-/** One end of the TCP connection, as `Conn.localAddress` and `Conn.remoteAddress` give it. */
-export interface SocketAddress {
-  /** The IP address, e.g. `127.0.0.1` or `::1`. */
-  address: string;
-  /** The TCP port. */
-  port: number;
-  /** `'IPv4'` or `'IPv6'`. */
-  family: string;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -402,30 +392,4 @@ class MessageIterator implements AsyncIterator<Message> {
   next(): Promise<IteratorResult<Message>> {
     return this.driver.inbox.read('iterate');
   }
-}
-
-function addressOf(transport: Duplex, which: 'local' | 'remote'): SocketAddress | undefined {
-  const s = transport as Partial<Record<'localAddress' | 'localPort' | 'localFamily' | 'remoteAddress' | 'remotePort' | 'remoteFamily', unknown>>;
-  const address = s[`${which}Address`];
-  const port = s[`${which}Port`];
-  if (typeof address !== 'string' || typeof port !== 'number') return undefined;
-  const family = s[`${which}Family`];
-  return { address, port, family: typeof family === 'string' ? family : address.includes(':') ? 'IPv6' : 'IPv4' };
-}
-
-function withDeadline<T>(promise: Promise<T>, deadline: number, makeError: () => Error): Promise<T> {
-  if (Number.isNaN(deadline)) return Promise.reject(new TypeError('websocket: a deadline is a Date or a number of ms since the epoch'));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(makeError()), Math.max(0, deadline - Date.now()));
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

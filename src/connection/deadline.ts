@@ -53,3 +53,21 @@ export class Deadline {
     this.arm(false);
   }
 }
+
+/** `promise`, or a rejection with `makeError()` if it has not settled by `deadline` (ms since the epoch). */
+export function withDeadline<T>(promise: Promise<T>, deadline: number, makeError: () => Error): Promise<T> {
+  if (Number.isNaN(deadline)) return Promise.reject(new TypeError('websocket: a deadline is a Date or a number of ms since the epoch'));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(makeError()), Math.max(0, deadline - Date.now()));
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
