@@ -54,6 +54,7 @@ export const CONN_DEFAULTS = {
   closeTimeout: 5000,
   /** Keepalive off. */
   pingInterval: 0,
+  /** No idle timeout. */
   idleTimeout: 0,
 } as const;
 

@@ -52,6 +52,7 @@ export interface HttpErrorResponse {
  * may route or authenticate on `request`, then `accept()` or `refuse()` it.
  */
 export class PendingUpgrade {
+  /** The request, to route or authenticate on before answering it. */
   readonly request: UpgradeRequest;
   /** @internal */
   readonly socket: Duplex;
