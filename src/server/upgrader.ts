@@ -17,7 +17,7 @@ export { isWebSocketUpgrade, subprotocols } from './request-inspection.js';
 import { type HeadersInit, HttpHeaders, headerEntries } from '../protocol/headers.js';
 import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser } from '../protocol/http-head.js';
 import { STATUS_TEXT } from '../protocol/handshake.js';
-import { type ConnHandler, type ServerErrorHandler, printServerError, runHandler } from './run-handler.js';
+import { type ConnHandler, type RequestSummary, type ServerErrorHandler, printServerError, reportSafely, runHandler } from './run-handler.js';
 import { type HandshakeFailure, type HttpErrorResponse, PendingUpgrade, type UpgradeRequest } from './upgrade-request.js';
 import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from '../protocol/server-handshake.js';
 
@@ -109,20 +109,33 @@ export class Upgrader {
    * one is given. The promise settles when the connection is closed, and never rejects.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, handler: ConnHandler, options: HandleUpgradeOptions = {}): Promise<void> {
-    const onError = options.onError ?? printServerError;
     let pending: PendingUpgrade;
-    let conn: Conn;
     try {
       pending = this.checkHttp(req, socket, head);
+    } catch (err) {
+      return this.handshakeFailed(err, { method: req.method ?? '', url: req.url ?? '/', remoteAddress: remoteAddressOf(socket) }, options);
+    }
+    return this.handle(pending, handler, options);
+  }
+
+  /**
+   * Accepts a pending upgrade (from {@link Upgrader.readRequest}) and runs `handler` on the
+   * connection, with the guarantees of {@link Upgrader.handleUpgrade}. Never rejects.
+   */
+  handle(pending: PendingUpgrade, handler: ConnHandler, options: HandleUpgradeOptions = {}): Promise<void> {
+    let conn: Conn;
+    try {
       conn = this.accept(pending, options.responseHeaders);
     } catch (err) {
-      // Answered with its HTTP error already; reported only to an onError that asked for it.
-      if (options.onError !== undefined) {
-        options.onError(err, { method: req.method ?? '', url: req.url ?? '/', remoteAddress: remoteAddressOf(socket) });
-      }
-      return Promise.resolve();
+      return this.handshakeFailed(err, pending.request, options);
     }
-    return runHandler(conn, pending.request, handler, onError);
+    return runHandler(conn, pending.request, handler, options.onError ?? printServerError);
+  }
+
+  /** A handshake answered with its HTTP error already; reported only to an `onError` that asked. */
+  private handshakeFailed(err: unknown, request: RequestSummary, options: HandleUpgradeOptions): Promise<void> {
+    if (options.onError !== undefined) reportSafely(options.onError, err, request);
+    return Promise.resolve();
   }
 
   /**
