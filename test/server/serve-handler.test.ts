@@ -5,7 +5,7 @@
  * `onError` prints one line without a stack.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CloseError,
@@ -58,6 +58,23 @@ const viaHandleUpgrade: Entry = async (handler, onError) => {
   return { url: `ws://127.0.0.1:${port}/ws`, port, settled: async () => void (await Promise.all(done)) };
 };
 
+const viaReadRequestAndHandle: Entry = async (handler, onError) => {
+  const upgrader = new Upgrader();
+  const done: Array<Promise<void>> = [];
+  const server = createNetServer((socket) => {
+    done.push(
+      upgrader.readRequest(socket).then(
+        (pending) => upgrader.handle(pending, handler, onError ? { onError } : {}),
+        () => {},
+      ),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as AddressInfo).port;
+  return { url: `ws://127.0.0.1:${port}/ws`, port, settled: async () => void (await Promise.all(done)) };
+};
+
 /** The close code the server sends, after the messages it sent before it. */
 async function messagesThenClose(url: string): Promise<{ messages: string[]; code: number }> {
   const { conn } = await new Dialer().dial(url);
@@ -75,6 +92,7 @@ async function messagesThenClose(url: string): Promise<{ messages: string[]; cod
 describe.each([
   ['serve()', viaServe],
   ['Upgrader.handleUpgrade()', viaHandleUpgrade],
+  ['Upgrader.readRequest() + handle()', viaReadRequestAndHandle],
 ])('handler guarantees of %s', (_name, start) => {
   it('closes with 1000 when the handler returns, after what it wrote', async () => {
     const onError = vi.fn();
