@@ -34,7 +34,7 @@ export type ServerErrorHandler = (err: unknown, request?: RequestSummary) => voi
  */
 export function isDisconnect(err: unknown, conn: Conn): boolean {
   if (err instanceof CloseError || err instanceof ProtocolError) return true;
-  return err instanceof WebSocketError && conn.closing;
+  return err instanceof WebSocketError && conn.state !== 'open';
 }
 
 /**

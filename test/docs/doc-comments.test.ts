@@ -12,9 +12,6 @@ import { findGarbledComments, garbledLines } from '../../scripts/docs/garbled-co
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '../..');
 
-/** Files the connection-layer rewrite owns; their comments are fixed there. */
-const connectionLayer = (file: string): boolean => file.startsWith('connection/') || file === 'protocol/connection.ts';
-
 describe('doc comments', () => {
   it('recognises the ways comments were garbled, and leaves good ones alone', () => {
     const bad = [
@@ -33,14 +30,8 @@ describe('doc comments', () => {
     for (const text of good) expect(garbledLines('x.ts', text)).toEqual([]);
   });
 
-  it('has no garbled comment outside the connection layer', () => {
-    expect(findGarbledComments(join(root, 'src')).filter((g) => !connectionLayer(g.file))).toEqual([]);
-  });
-
-  // Waits on the connection-layer rewrite (conn.ts:469 and :477, message.ts:17 and :20,
-  // protocol/connection.ts:28); flip to `it` once those land.
-  it.fails('has no garbled comment in the connection layer', () => {
-    expect(findGarbledComments(join(root, 'src')).filter((g) => connectionLayer(g.file))).toEqual([]);
+  it('has none garbled in src', () => {
+    expect(findGarbledComments(join(root, 'src'))).toEqual([]);
   });
 
   it('npm run docs validates every export without a warning', async () => {

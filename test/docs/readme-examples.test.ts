@@ -67,9 +67,7 @@ describe('README examples', () => {
     expect(stdout).toContain('1 hello');
   }, 30_000);
 
-  // Waits on the connection-layer rewrite (issue 14: `for await` ends quietly on 1006); flip to
-  // `it.each` once it lands.
-  it.fails.each(named('client'))('client at %s exits quietly when the server drops TCP', async (_name, example) => {
+  it.each(named('client'))('client at %s exits quietly when the server drops TCP', async (_name, example) => {
     const server = await serve({ port: 0, path: '/socket' }, async (conn) => {
       const { type, data } = await conn.readMessage();
       await conn.writeMessage(type, data);

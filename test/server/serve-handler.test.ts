@@ -182,10 +182,8 @@ async function loopEnding(misbehave: (url: string, port: number) => Promise<void
   return ended.promise;
 }
 
-// Wait on the connection-layer rewrite (issue 14: a connection that ends is not an exception);
-// flip to `it` once `for await` ends quietly on every ending.
 describe('for await in a handler', () => {
-  it.fails('ends without throwing when the peer drops TCP (1006)', async () => {
+  it('ends without throwing when the peer drops TCP (1006)', async () => {
     const how = await loopEnding(async (url) => {
       const { conn } = await new Dialer().dial(url);
       await conn.writeMessage(TextMessage, 'hi');
@@ -195,7 +193,7 @@ describe('for await in a handler', () => {
     expect(how).toBe('ended quietly');
   });
 
-  it.fails('ends without throwing after a protocol violation it answered with 1002', async () => {
+  it('ends without throwing after a protocol violation it answered with 1002', async () => {
     const how = await loopEnding(async (_url, port) => {
       const raw = await RawClient.open(port, '/');
       raw.write(Buffer.from([0x8b, 0x80, 1, 2, 3, 4])); // reserved opcode 0xB (§5.2)

@@ -9,9 +9,9 @@
  * - the same plus whole messages assembled as `Conn.readMessage` hands them out, which is what
  *   ws's Receiver delivers (it concatenates frames that span chunks).
  */
-import { Connection, type ConnectionEvents } from '../../../src/protocol/connection.js';
+import { ConnectionCore, type ConnectionEvents } from '../../../src/protocol/core.js';
 import { FrameParser } from '../../../src/protocol/parser.js';
-import { IncomingMessage } from '../../../src/connection/incoming.js';
+import { QueuedMessage } from '../../../src/connection/queued-message.js';
 import { clientDataFrame } from '../loadgen/frames.js';
 import { binaryPayload } from '../loadgen/payloads.js';
 import { sizeLabel } from '../format.js';
@@ -65,17 +65,17 @@ function connectionEvents(overrides: Partial<ConnectionEvents>): ConnectionEvent
 
 function connection(): Parser {
   let n = 0;
-  const conn = new Connection({ role: 'server', maxMessageSize: MAX_MESSAGE }, connectionEvents({ onMessageEnd: () => n++ }));
+  const conn = new ConnectionCore({ role: 'server', maxMessageSize: MAX_MESSAGE }, connectionEvents({ onMessageEnd: () => n++ }));
   return { feed: (chunk) => conn.receive(chunk), delivered: () => n };
 }
 
 function connectionWholeMessages(size: number): Parser {
   let n = 0;
-  let message: IncomingMessage | null = null;
-  const conn = new Connection(
+  let message: QueuedMessage | null = null;
+  const conn = new ConnectionCore(
     { role: 'server', maxMessageSize: MAX_MESSAGE },
     connectionEvents({
-      onMessageStart: (opcode) => (message = new IncomingMessage(opcode, n)),
+      onMessageStart: (opcode) => (message = new QueuedMessage(opcode, n)),
       onMessageData: (data) => message!.push(data),
       onMessageEnd: () => {
         if (message!.takeAll().length !== size) throw new Error('a message was assembled with the wrong length');
