@@ -132,9 +132,13 @@ export class Upgrader {
     return runHandler(conn, pending.request, handler, options.onError ?? printServerError);
   }
 
-  /** A handshake answered with its HTTP error already; reported only to an `onError` that asked. */
+  /**
+   * A handshake answered with its HTTP error already. The default `onError` prints nothing for a
+   * `HandshakeError` (a bad request is the client's), but does for a mistake of the caller's, such
+   * as a pending upgrade answered twice or response headers that cannot be sent.
+   */
   private handshakeFailed(err: unknown, request: RequestSummary, options: HandleUpgradeOptions): Promise<void> {
-    if (options.onError !== undefined) reportSafely(options.onError, err, request);
+    reportSafely(options.onError ?? printServerError, err, request);
     return Promise.resolve();
   }
 

@@ -232,6 +232,27 @@ describe('serve()', () => {
 });
 
 describe('Upgrader.handleUpgrade()', () => {
+  it('prints a mistake of the caller\'s by default: a pending upgrade answered twice', async () => {
+    const printed: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' ')));
+    const upgrader = new Upgrader();
+    const handled = deferred();
+    const server = createNetServer((socket) => {
+      void upgrader.readRequest(socket).then((pending) => {
+        upgrader.refuse(pending, 404);
+        return upgrader.handle(pending, () => {}).then(handled.resolve);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const client = await RawClient.connect((server.address() as AddressInfo).port);
+    client.write(upgradeRequest('/x'));
+    expect(await client.readHead()).toMatch(/^HTTP\/1\.1 404 /);
+    await handled.promise;
+    client.destroy();
+    expect(printed).toEqual(['rfc6455: connection handler failed (GET /x from 127.0.0.1): Error: websocket: this upgrade was already accepted or refused']);
+  });
+
   it('answers a failed handshake itself, resolves, and reports it only to an onError given', async () => {
     const failures: unknown[] = [];
     const upgrader = new Upgrader();
