@@ -55,6 +55,7 @@ export const CONN_DEFAULTS = {
   closeTimeout: PROTOCOL_DEFAULTS.closeTimeout,
   /** Keepalive off. */
   pingInterval: 0,
+  /** No idle timeout. */
   idleTimeout: 0,
 } as const;
 

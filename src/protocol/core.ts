@@ -27,17 +27,21 @@ export type DataOpcode = typeof Opcode.Text | typeof Opcode.Binary;
 export interface ReceivingMessage {
   /** Opcode of the data message in progress, or 0 between messages. */
   opcode: number;
-  /** Frames of the message so far, and its payload bytes so far (as received). */
+  /** Frames of the message so far. */
   frames: number;
+  /** Payload bytes of the message so far, as received (compressed, when it is). */
   bytes: number;
 }
 
 /** The limits and agreements the rules are checked against. */
 export interface FrameRuleSettings {
+  /** Which side receives: a server requires masked frames, a client refuses them (§5.1). */
   readonly role: Role;
   /** permessage-deflate was agreed: RSV1 may mark the first frame of a data message. */
   readonly compression: boolean;
+  /** Largest message accepted, in payload bytes as received (1009 past it). */
   readonly maxMessageSize: number;
+  /** Most frames one message may span (1009 past it). */
   readonly maxFragments: number;
 }
 
@@ -113,7 +117,7 @@ export interface CoreOptions {
   /** How long each step of the closing handshake may take, in ms (the timers' durations). Default 5 s. */
   closeTimeout?: number;
   /**
-   * On a failure, hold the close frame until {@link ConnectionCore.sendFailureClose} (or the
+   * On a failure, hold the close frame until `lifecycle.sendFailureClose()` (or the
    * `failureClose` timer), so that messages received before the bad frame can be answered first.
    */
   deferFailureClose?: boolean;
@@ -139,6 +143,7 @@ export interface ConnectionEvents {
 
 /** The sans-I/O WebSocket connection and its lifecycle. */
 export class ConnectionCore implements FrameHandler {
+  /** Which side of the connection this is (§5.1: clients mask, servers do not). */
   readonly role: Role;
   /** Largest message accepted, in payload bytes as received; may be changed at any time. */
   maxMessageSize: number;

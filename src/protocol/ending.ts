@@ -8,16 +8,42 @@ import { CloseError, type ProtocolError } from './errors.js';
 /** Why the connection is ending: the first cause wins, and reads end with it. */
 export type EndCause =
   /** The peer's close frame (§5.5.1). */
-  | { readonly kind: 'peer-close'; readonly code: number; readonly reason: string }
+  | {
+      /** Which cause. */
+      readonly kind: 'peer-close';
+      /** The code of the peer's close frame (1005 when it had none). */
+      readonly code: number;
+      /** The reason of the peer's close frame. */
+      readonly reason: string;
+    }
   /** The peer broke a rule and we failed the connection (§7.1.7). */
-  | { readonly kind: 'failure'; readonly error: ProtocolError }
+  | {
+      /** Which cause. */
+      readonly kind: 'failure';
+      /** The rule broken, with the close code we answered. */
+      readonly error: ProtocolError;
+    }
   /**
    * A decision made here: `closeNow()`, a timeout, a handler that threw. `quiet`: an ordinary
    * ending (iteration just ends) rather than an error of the application's.
    */
-  | { readonly kind: 'local'; readonly error: Error | (() => Error); readonly quiet: boolean }
+  | {
+      /** Which cause. */
+      readonly kind: 'local';
+      /** The error reads end with (made on demand when a function). */
+      readonly error: Error | (() => Error);
+      /** An ordinary ending rather than an error of the application's. */
+      readonly quiet: boolean;
+    }
   /** The transport ended or broke without a closing handshake (1006, §7.1.5). */
-  | { readonly kind: 'transport'; readonly reason: string; readonly cause?: unknown };
+  | {
+      /** Which cause. */
+      readonly kind: 'transport';
+      /** What happened to the transport, in words. */
+      readonly reason: string;
+      /** The transport's error, if it broke. */
+      readonly cause?: unknown;
+    };
 
 /** How a connection ended. */
 export interface CloseInfo {

@@ -32,7 +32,7 @@ export class FrameSender {
     return this.closeQueued;
   }
 
-  /** Queues a whole message as one frame; returns true when the payload was queued by reference (see {@link Outbox}). */
+  /** Queues a whole message as one frame; returns true when the payload was queued by reference (see the outbox). */
   message(opcode: DataOpcode, payload: Uint8Array, compressed = false): boolean {
     return this.frame(opcode, payload, true, compressed);
   }

@@ -51,12 +51,15 @@ export const NO_ACTIONS: LifecycleActions = {
 
 /** What the lifecycle is given: its settings, the frames out, the actions, and a way to stop input. */
 export interface LifecycleParts {
+  /** Which side this is: a server closes the transport first (§7.1.1). */
   role: Role;
   /** How long each step of the closing handshake may take, in ms. */
   closeTimeout: number;
   /** Hold a failure's close frame until {@link Lifecycle.sendFailureClose} or the `failureClose` timer. */
   deferFailureClose: boolean;
+  /** Where close frames go, in order after what is already queued. */
   sender: FrameSender;
+  /** The decisions the I/O layer carries out (end or drop the transport, timers). */
   actions: LifecycleActions;
   /** Stop processing input (§7.1.7: after the peer's close frame or a failure, nothing more is read). */
   stopReading(): void;

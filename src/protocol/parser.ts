@@ -26,6 +26,15 @@ export interface FrameHandler {
   onFrameEnd(): void;
 }
 
+/** Options for a {@link FrameParser}. */
+export interface FrameParserOptions {
+  /**
+   * Report every frame with the same header object, refilled for each (no allocation per frame).
+   * The handler must then not keep a header past its frame's `onFrameEnd`. Default false.
+   */
+  reuseHeader?: boolean;
+}
+
 /**
  * The incremental frame decoder: feed it chunks of any size; it reports headers, unmasked payload pieces and frame ends.
  *
@@ -39,14 +48,6 @@ export interface FrameHandler {
  * parser.push(Buffer.from([0x81, 0x02, 0x68, 0x69])); // 1 2, then "hi"
  * ```
  */
-export interface FrameParserOptions {
-  /**
-   * Report every frame with the same header object, refilled for each (no allocation per frame).
-   * The handler must then not keep a header past its frame's `onFrameEnd`. Default false.
-   */
-  reuseHeader?: boolean;
-}
-
 export class FrameParser {
   private readonly handler: FrameHandler;
   /** The header being filled: reused for every frame, or null to make a fresh one each time. */
