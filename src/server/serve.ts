@@ -2,7 +2,7 @@
  * A WebSocket-only server on raw `node:net`: no HTTP server, the request head is parsed by the
  * protocol core. Requests that are not WebSocket upgrades get 426, other paths 404.
  */
-import { type Server, createServer } from 'node:net';
+import { type Server, type Socket, createServer } from 'node:net';
 import type { Conn } from '../connection/conn.js';
 import { CloseGoingAway } from '../protocol/close.js';
 import { HandshakeError } from '../protocol/errors.js';
@@ -44,7 +44,10 @@ export class WebSocketServer {
   /** The only path it serves, or undefined when it serves every path. */
   readonly path: string | undefined;
   private readonly live = new Set<Conn>();
+  /** Sockets still in their opening handshake: not connections yet, but a shutdown must not wait on them. */
+  private readonly handshaking = new Set<Socket>();
   private closing: Promise<void> | null = null;
+  private readonly afterClose: Array<() => void> = [];
 
   /** @internal */
   constructor(netServer: Server, host: string, port: number, path?: string) {
@@ -64,6 +67,34 @@ export class WebSocketServer {
     return this.live;
   }
 
+  /** @internal A socket begins its opening handshake; false when the server is shutting down (it is dropped). */
+  handshakeStarted(socket: Socket): boolean {
+    if (this.closing !== null) {
+      socket.destroy();
+      return false;
+    }
+    this.handshaking.add(socket);
+    return true;
+  }
+
+  /** @internal The handshake is over, one way or the other. */
+  handshakeEnded(socket: Socket): void {
+    this.handshaking.delete(socket);
+  }
+
+  /** @internal The handshake failed: true when that is because the server shut down and dropped it. */
+  handshakeEndedByShutdown(socket: Socket): boolean {
+    const byShutdown = this.closing !== null && !this.handshaking.has(socket);
+    this.handshaking.delete(socket);
+    return byShutdown;
+  }
+
+  /** @internal Runs `fn` once the server is closing (to let go of an AbortSignal, for one). */
+  onClosing(fn: () => void): void {
+    if (this.closing !== null) fn();
+    else this.afterClose.push(fn);
+  }
+
   /** @internal */
   track(conn: Conn): void {
     this.live.add(conn);
@@ -77,7 +108,11 @@ export class WebSocketServer {
   close(code = CloseGoingAway, reason = 'server shutting down'): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.netServer.close(() => resolve());
+      // A socket still sending its request head is no WebSocket yet: it is dropped, not waited for.
+      for (const socket of this.handshaking) socket.destroy();
+      this.handshaking.clear();
       for (const conn of this.live) void conn.close(code, reason).catch(() => conn.closeNow());
+      for (const fn of this.afterClose.splice(0)) fn();
     }).then(() => Promise.all([...this.live].map((c) => c.closed)).then(() => undefined));
     return this.closing;
   }
@@ -111,10 +146,12 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
   netServer.on('connection', (socket) => {
     // Failures surface through the handshake or the connection, which listens for errors itself.
     socket.on('error', ignoreError);
+    if (server !== null && !server.handshakeStarted(socket)) return;
     // Promise chains rather than an async function, which would stay alive (with its generator)
     // for as long as each connection lasts.
     upgrader.readRequest(socket).then(
       (pending) => {
+        server?.handshakeEnded(socket);
         const { request } = pending;
         if (options.path !== undefined && request.url.split('?')[0] !== options.path) {
           upgrader.refuse(pending, 404, 'not found');
@@ -125,7 +162,11 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
         server?.track(conn);
         void runHandler(conn, request, handler, report);
       },
-    ).catch((err: unknown) => reportSafely(report, err));
+    ).catch((err: unknown) => {
+      // A socket dropped because the server is shutting down is no error of anyone's.
+      if (server?.handshakeEndedByShutdown(socket) === true) return;
+      reportSafely(report, err);
+    });
   });
 
   return new Promise((resolve, reject) => {
@@ -138,8 +179,12 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
       server = new WebSocketServer(netServer, host, port, options.path);
       const signal = options.signal;
       if (signal !== undefined) {
-        if (signal.aborted) void server.close();
-        else signal.addEventListener('abort', () => void server?.close(), { once: true });
+        const onAbort = (): void => void server?.close();
+        if (signal.aborted) onAbort();
+        else {
+          signal.addEventListener('abort', onAbort, { once: true });
+          server.onClosing(() => signal.removeEventListener('abort', onAbort));
+        }
       }
       resolve(server);
     });
