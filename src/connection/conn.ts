@@ -5,13 +5,13 @@
  */
 import type { Duplex } from 'node:stream';
 import { DeadlineExceededError } from '../errors.js';
-import { type CloseInfo } from '../protocol/ending.js';
+import { type CloseInfo, abnormalClosure } from '../protocol/ending.js';
 import { CloseNormalClosure, encodeClosePayload } from '../protocol/close.js';
 import type { Role } from '../protocol/core.js';
 import type { DeflateParams } from '../protocol/deflate-negotiation.js';
 import { CloseSentError } from '../protocol/errors.js';
 import { CONN_DEFAULTS, type ConnLimits, type NegotiatedDeflate } from '../options.js';
-import { Driver, abnormal } from './driver.js';
+import { Driver } from './driver.js';
 import { withDeadline } from './deadline.js';
 import { type SocketAddress, type TransportKind, addressOf } from './transport-info.js';
 import {
@@ -362,7 +362,7 @@ export class Conn implements AsyncIterable<Message> {
 
   /** Drops the transport at once, without a closing handshake. Idempotent. */
   closeNow(): void {
-    this.driver.lifecycle.abort(() => abnormal('connection closed locally'), true);
+    this.driver.lifecycle.abort(() => abnormalClosure('connection closed locally'), true);
   }
 
   // ------------------------------------------------------------------ the transport

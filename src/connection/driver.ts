@@ -7,10 +7,10 @@
  */
 import type { Duplex } from 'node:stream';
 import { KeepaliveTimeoutError, IdleTimeoutError } from '../errors.js';
-import { CloseAbnormalClosure, CloseGoingAway, CloseInternalServerErr } from '../protocol/close.js';
+import { CloseGoingAway, CloseInternalServerErr } from '../protocol/close.js';
 import { ConnectionCore, type ConnectionEvents, type DataOpcode, type Role } from '../protocol/core.js';
-import type { CloseInfo } from '../protocol/ending.js';
-import { CloseError, type ProtocolError } from '../protocol/errors.js';
+import { type CloseInfo, abnormalClosure } from '../protocol/ending.js';
+import type { ProtocolError } from '../protocol/errors.js';
 import type { Lifecycle, LifecycleActions, LifecycleTimer } from '../protocol/lifecycle.js';
 import { Inbox } from './inbox.js';
 import { Liveness } from './liveness.js';
@@ -103,8 +103,8 @@ export class Driver implements ConnectionEvents, LifecycleActions {
       highWaterMark: s.writeHighWaterMark,
       compression: s.compression,
       writeError: () => lifecycle.writeError(),
-      onWriteDeadline: (err) => lifecycle.abort(() => abnormal('write deadline exceeded', err), true),
-      onWriteFailure: (err) => lifecycle.abort(() => abnormal(`write failed: ${err.message}`, err), true),
+      onWriteDeadline: (err) => lifecycle.abort(() => abnormalClosure('write deadline exceeded', err), true),
+      onWriteFailure: (err) => lifecycle.abort(() => abnormalClosure(`write failed: ${err.message}`, err), true),
     });
     this.liveness = new Liveness({
       pingInterval: s.pingInterval,
@@ -152,7 +152,7 @@ export class Driver implements ConnectionEvents, LifecycleActions {
   /** After frames were queued outside a read (a close frame, a ping): send them, follow the state. */
   afterOutput(): void {
     if (this.core.pendingOutputBytes > 0) this.writer.afterControl().catch(noop);
-    if (this.core.closeSent) this.writer.stopQueued(this.lifecycle.writeError() ?? abnormal('closed'));
+    if (this.core.closeSent) this.writer.stopQueued(this.lifecycle.writeError() ?? abnormalClosure('closed'));
     this.inbox.updateFlow();
   }
 
@@ -179,7 +179,7 @@ export class Driver implements ConnectionEvents, LifecycleActions {
     if (lifecycle.failureClosePending && !this.inbox.hasUndelivered) lifecycle.sendFailureClose();
     if (this.core.pendingOutputBytes > 0) {
       this.writer.afterControl().catch(noop);
-      if (this.core.closeSent) this.writer.stopQueued(lifecycle.writeError() ?? abnormal('closed'));
+      if (this.core.closeSent) this.writer.stopQueued(lifecycle.writeError() ?? abnormalClosure('closed'));
     }
     if (this.inbox.hungry) this.inbox.service();
     else this.inbox.updateFlow();
@@ -208,8 +208,8 @@ export class Driver implements ConnectionEvents, LifecycleActions {
     if (this.lifecycle.closeInfo !== null) return;
     const info = this.lifecycle.transportClosed();
     const lifecycle = this.lifecycle;
-    this.writer.finish(lifecycle.writeError() ?? abnormal('connection closed'));
-    this.pings.rejectAll(() => lifecycle.readError() ?? abnormal('connection closed'));
+    this.writer.finish(lifecycle.writeError() ?? abnormalClosure('connection closed'));
+    this.pings.rejectAll(() => lifecycle.readError() ?? abnormalClosure('connection closed'));
     this.liveness.stop();
     this.inbox.finish();
     const listeners = this.closeListeners;
@@ -342,11 +342,4 @@ function onTransportClose(this: DriverTransport): void {
 
 function onTransportDrain(this: DriverTransport): void {
   this[kDriver]!.transportDrain();
-}
-
-/** A close error for a connection that ended without a closing handshake (1006). */
-export function abnormal(reason: string, cause?: unknown): CloseError {
-  const err = new CloseError(CloseAbnormalClosure, reason);
-  if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
-  return err;
 }

@@ -66,10 +66,14 @@ export function errorOfCause(cause: EndCause): Error {
       return cause.error;
     case 'local':
       return typeof cause.error === 'function' ? cause.error() : cause.error;
-    case 'transport': {
-      const err = new CloseError(CloseAbnormalClosure, cause.reason);
-      if (cause.cause !== undefined) (err as { cause?: unknown }).cause = cause.cause;
-      return err;
-    }
+    case 'transport':
+      return abnormalClosure(cause.reason, cause.cause);
   }
+}
+
+/** A close error for a connection that ended without a closing handshake (1006, §7.1.5). */
+export function abnormalClosure(reason: string, cause?: unknown): CloseError {
+  const err = new CloseError(CloseAbnormalClosure, reason);
+  if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
+  return err;
 }
