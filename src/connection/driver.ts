@@ -282,19 +282,17 @@ export class Driver implements ConnectionEvents, LifecycleActions {
 
   /** @internal */
   onPing(data: Buffer): void {
-    const handler = this.handlers.ping;
-    if (handler === null) return;
-    try {
-      handler(data);
-    } catch (err) {
-      this.failFromHandler(err);
-    }
+    this.callHandler(this.handlers.ping, data);
   }
 
   /** @internal */
   onPong(data: Buffer): void {
     this.pings.pong(data);
-    const handler = this.handlers.pong;
+    this.callHandler(this.handlers.pong, data);
+  }
+
+  /** Runs the application's ping or pong handler; one that throws closes the connection with 1011. */
+  private callHandler(handler: ((data: Buffer) => void) | null, data: Buffer): void {
     if (handler === null) return;
     try {
       handler(data);

@@ -5,9 +5,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { PingTracker } from '../../src/connection/pings.js';
-import type { Conn } from '../../src/index.js';
-import { onCleanup, rawServer } from '../helpers/servers.js';
-import { openPeer } from './peer.js';
+import { connectedPair } from './peer.js';
 
 function pendingKeys(tracker: PingTracker): number {
   return (tracker as unknown as { pending: Map<string, unknown> | null }).pending?.size ?? 0;
@@ -38,15 +36,7 @@ describe('pings leave nothing behind', () => {
   });
 
   it('a ping rejected because the connection closed detaches from its signal', async () => {
-    let accepted!: (conn: Conn) => void;
-    const connection = new Promise<Conn>((resolve) => (accepted = resolve));
-    const server = await rawServer((conn) => {
-      accepted(conn);
-      return conn.closed.then(() => undefined);
-    });
-    const peer = await openPeer(server.port);
-    onCleanup(() => void peer.destroy());
-    const conn = await connection;
+    const { conn } = await connectedPair();
     const signal = new AbortController().signal;
     const ping = conn.ping(undefined, { signal });
     conn.closeNow();

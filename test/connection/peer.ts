@@ -5,6 +5,8 @@
  */
 import { once } from 'node:events';
 import { type Socket, connect } from 'node:net';
+import type { Conn } from '../../src/index.js';
+import { onCleanup, rawServer } from '../helpers/servers.js';
 
 /** A masked client frame with a 7-bit length (payloads up to 125 bytes), mask key 0x01020304. */
 export function smallMaskedFrame(opcode: number, payload: Buffer): Buffer {
@@ -52,4 +54,17 @@ export async function pump(socket: Socket, frame: Buffer, count: number, stop: P
     if (!ok) await Promise.race([once(socket, 'drain'), stop]);
   }
   return sent;
+}
+
+/** A server whose handler holds each connection until it closes, and a bare peer connected to it. */
+export async function connectedPair(): Promise<{ conn: Conn; peer: Socket }> {
+  let accepted!: (conn: Conn) => void;
+  const connection = new Promise<Conn>((resolve) => (accepted = resolve));
+  const server = await rawServer((conn) => {
+    accepted(conn);
+    return conn.closed.then(() => undefined);
+  });
+  const peer = await openPeer(server.port);
+  onCleanup(() => void peer.destroy());
+  return { conn: await connection, peer };
 }

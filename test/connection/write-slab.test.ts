@@ -6,22 +6,12 @@
  */
 import type { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type Conn } from '../../src/index.js';
-import { onCleanup, rawServer } from '../helpers/servers.js';
-import { openPeer } from './peer.js';
+import { connectedPair } from './peer.js';
 
 describe('write slabs held by a stalled transport', () => {
   it('a peer that does not read: queued writes hold their own bytes, not shared slabs, and bufferedAmount counts them', async () => {
-    let accepted!: (conn: Conn) => void;
-    const connection = new Promise<Conn>((resolve) => (accepted = resolve));
-    const server = await rawServer((conn) => {
-      accepted(conn);
-      return conn.closed.then(() => undefined);
-    });
-    const peer = await openPeer(server.port);
-    onCleanup(() => void peer.destroy());
+    const { conn, peer } = await connectedPair();
     peer.pause(); // reads nothing from now on
-    const conn = await connection;
     const transport = conn.underlyingSocket as Duplex & { writableBuffer: Array<{ chunk: unknown }> };
     // Small messages, a batch a tick, until the kernel's buffers are full and writes queue up.
     let batches = 0;
