@@ -4,6 +4,7 @@
  * read and parse ourselves.
  */
 import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { Conn } from '../connection/conn.js';
 import { type ConnLimits, type NegotiatedDeflate, type PerMessageDeflateOptions, deflateOptionsOf } from '../options.js';
@@ -15,6 +16,7 @@ import { type HeadersInit, HttpHeaders, headerEntries } from '../protocol/header
 import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser } from '../protocol/http-head.js';
 import { parseTokenList, tokenListHas } from '../protocol/header-tokens.js';
 import { STATUS_TEXT } from '../protocol/handshake.js';
+import { upgradeStream } from './http2.js';
 import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from '../protocol/server-handshake.js';
 
 /** The upgrade request, as the application sees it. */
@@ -35,6 +37,8 @@ export interface UpgradeRequest {
   remoteAddress: string | undefined;
   /** The `node:http` request, when the upgrade came through `upgrade()`. */
   httpRequest?: IncomingMessage;
+  /** `'h2'` when the WebSocket came as an HTTP/2 stream (RFC 8441, `method` is then `CONNECT`); absent over HTTP/1.1. */
+  transport?: 'h2';
 }
 
 /** What a failed handshake looks like to the `error` option. */
@@ -149,6 +153,14 @@ export class Upgrader {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Completes an upgrade offered as an HTTP/2 extended CONNECT stream (RFC 8441), from a Node
+   * `http2` server's `'stream'` event: the same checks and options as over HTTP/1.1, 200 on success.
+   */
+  upgradeStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, responseHeaders?: HeadersInit): Promise<Conn> {
+    return upgradeStream(this, stream, headers, responseHeaders);
   }
 
   /**
