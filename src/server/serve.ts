@@ -2,14 +2,19 @@
  * A WebSocket-only server on raw `node:net`: no HTTP server, the request head is parsed by the
  * protocol core. Requests that are not WebSocket upgrades get 426, other paths 404.
  */
-import { type Server, createServer } from 'node:net';
+import type { Server } from 'node:net';
 import type { Conn } from '../connection/conn.js';
 import { CloseGoingAway, CloseInternalServerErr } from '../protocol/close.js';
 import { HandshakeError } from '../protocol/errors.js';
-import { type UpgradeRequest, Upgrader, type UpgraderOptions } from './upgrader.js';
+import { acceptStream, readStreamRequest, refuseStream } from './http2.js';
+import { type TransportOptions, createTransportServer } from './serve-transport.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, type UpgradeRequest, Upgrader, type UpgraderOptions } from './upgrader.js';
 
-/** Options for {@link serve}. */
-export interface ServeOptions {
+/**
+ * Options for {@link serve}. With `tls` it serves `wss:`; with `http2` the same port also takes
+ * WebSockets as HTTP/2 streams (RFC 8441), beside HTTP/1.1 upgrades unless `allowHTTP1` is false.
+ */
+export interface ServeOptions extends TransportOptions {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;
   /** Address to listen on. Default `127.0.0.1`. */
@@ -46,17 +51,21 @@ export class WebSocketServer {
   readonly host: string;
   private readonly live = new Set<Conn>();
   private closing: Promise<void> | null = null;
+  private readonly secure: boolean;
+  private readonly closeSessions: () => void;
 
   /** @internal */
-  constructor(netServer: Server, host: string, port: number) {
+  constructor(netServer: Server, host: string, port: number, secure = false, closeSessions: () => void = () => {}) {
     this.netServer = netServer;
     this.host = host;
     this.port = port;
+    this.secure = secure;
+    this.closeSessions = closeSessions;
   }
 
-  /** `ws://host:port`, with IPv6 hosts in brackets. */
+  /** `ws://host:port` (`wss://` with TLS), with IPv6 hosts in brackets. */
   get url(): string {
-    return `ws://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+    return `${this.secure ? 'wss' : 'ws'}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   /** Connections currently open. */
@@ -77,6 +86,7 @@ export class WebSocketServer {
   close(code = CloseGoingAway, reason = 'server shutting down'): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.netServer.close(() => resolve());
+      this.closeSessions();
       for (const conn of this.live) void conn.close(code, reason).catch(() => conn.closeNow());
     }).then(() => Promise.all([...this.live].map((c) => c.closed)).then(() => undefined));
     return this.closing;
@@ -103,42 +113,63 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
   const report = options.onError ?? ((err: unknown) => {
     if (!(err instanceof HandshakeError)) console.error('rfc6455: connection handler failed:', err);
   });
-  const netServer = createServer({ noDelay: true });
   let server: WebSocketServer | null = null;
 
-  netServer.on('connection', (socket) => {
-    // Failures surface through the handshake or the connection, which listens for errors itself.
-    socket.on('error', ignoreError);
-    // Promise chains rather than an async function, which would stay alive (with its generator)
-    // for as long as each connection lasts.
-    upgrader.readRequest(socket).then(
-      (pending) => {
-        const { request } = pending;
-        if (options.path !== undefined && request.url.split('?')[0] !== options.path) {
-          upgrader.refuse(pending, 404, 'not found');
+  const start = (conn: Conn, request: UpgradeRequest): void => {
+    server?.track(conn);
+    let handled: void | Promise<void>;
+    try {
+      handled = handler(conn, request);
+    } catch (err) {
+      handled = Promise.reject(err);
+    }
+    if (handled instanceof Promise) {
+      // Only a summary is kept for the report: the request and its headers may go once the
+      // handler is done with them.
+      const summary: RequestSummary = { method: request.method, url: request.url, remoteAddress: request.remoteAddress };
+      handled.catch((err: unknown) => {
+        report(err, summary);
+        void conn.close(CloseInternalServerErr, 'internal error').catch(() => conn.closeNow());
+      });
+    }
+  };
+  const wrongPath = (url: string): boolean => options.path !== undefined && url.split('?')[0] !== options.path;
+
+  const transport = createTransportServer(
+    { ...options, handshakeTimeout: upgrader.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT },
+    (socket) => {
+      // Failures surface through the handshake or the connection, which listens for errors itself.
+      socket.on('error', ignoreError);
+      // Promise chains rather than an async function, which would stay alive (with its generator)
+      // for as long as each connection lasts.
+      upgrader.readRequest(socket).then(
+        (pending) => {
+          const { request } = pending;
+          if (wrongPath(request.url)) {
+            upgrader.refuse(pending, 404, 'not found');
+            throw new HandshakeError(404, 'not found');
+          }
+          const conn = upgrader.accept(pending);
+          socket.off('error', ignoreError);
+          start(conn, request);
+        },
+      ).catch((err: unknown) => report(err));
+    },
+    (stream, headers) => {
+      // RFC 8441: the same checks, answers and handler, one stream of an HTTP/2 session.
+      try {
+        const pending = readStreamRequest(upgrader, stream, headers);
+        if (wrongPath(pending.request.url)) {
+          refuseStream(upgrader, pending, 404, 'not found');
           throw new HandshakeError(404, 'not found');
         }
-        const conn = upgrader.accept(pending);
-        socket.off('error', ignoreError);
-        server?.track(conn);
-        let handled: void | Promise<void>;
-        try {
-          handled = handler(conn, request);
-        } catch (err) {
-          handled = Promise.reject(err);
-        }
-        if (handled instanceof Promise) {
-          // Only a summary is kept for the report: the request and its headers may go once the
-          // handler is done with them.
-          const summary: RequestSummary = { method: request.method, url: request.url, remoteAddress: request.remoteAddress };
-          handled.catch((err: unknown) => {
-            report(err, summary);
-            void conn.close(CloseInternalServerErr, 'internal error').catch(() => conn.closeNow());
-          });
-        }
-      },
-    ).catch((err: unknown) => report(err));
-  });
+        start(acceptStream(upgrader, pending), pending.request);
+      } catch (err) {
+        report(err);
+      }
+    },
+  );
+  const netServer = transport.server;
 
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
@@ -147,7 +178,7 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
       netServer.off('error', onError);
       const address = netServer.address();
       const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
-      server = new WebSocketServer(netServer, host, port);
+      server = new WebSocketServer(netServer, host, port, transport.secure, () => transport.closeSessions());
       const signal = options.signal;
       if (signal !== undefined) {
         if (signal.aborted) void server.close();
