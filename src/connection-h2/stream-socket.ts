@@ -29,6 +29,11 @@ export function streamSocket(stream: Http2Stream): Duplex {
     }
     return destroy.call(this, error);
   };
+  // Conn ends its side only when nothing more is to be read (both close frames, or a failure).
+  // Once our END_STREAM is out, a peer that keeps its half open (undici 7 does) is told with
+  // RST_STREAM NO_ERROR that the stream is done, as a server does after a complete response
+  // (RFC 9113 §8.1), instead of holding the stream until the close timeout.
+  stream.once('finish', closeIfPeerLingers);
   for (const field of ADDRESS_FIELDS) {
     Object.defineProperty(stream, field, {
       configurable: true,
@@ -40,6 +45,10 @@ export function streamSocket(stream: Http2Stream): Duplex {
   }
   adapted.add(stream);
   return stream;
+}
+
+function closeIfPeerLingers(this: Http2Stream): void {
+  if (!this.readableEnded && !this.closed && !this.destroyed) this.close(constants.NGHTTP2_NO_ERROR);
 }
 
 /** Which transport a connection uses, from its socket. */

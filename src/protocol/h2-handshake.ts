@@ -9,7 +9,7 @@
  */
 import { BadHandshakeError, HandshakeError, InvalidHeaderError } from './errors.js';
 import { type ExtensionOffer, formatExtensions, parseExtensions, parseTokenList } from './header-tokens.js';
-import { assertHeaderField } from './handshake.js';
+import { assertHeaderField, computeAccept, isValidKey } from './handshake.js';
 import { HttpHeaders } from './headers.js';
 
 /** A header block as Node's `http2` module gives it: lowercase names, pseudo-headers included. */
@@ -31,6 +31,11 @@ export interface ConnectRequestInfo {
   extensions: ExtensionOffer[];
   /** The regular (non-pseudo) header fields. */
   headers: HttpHeaders;
+  /**
+   * A `sec-websocket-key` the client sent although RFC 8441 §5 does not use it (undici 7 does),
+   * when it is a valid key; undefined otherwise.
+   */
+  key: string | undefined;
 }
 
 /**
@@ -72,7 +77,8 @@ export function validateConnectRequest(block: H2HeaderBlock): ConnectRequestInfo
   if (single(headers, 'sec-websocket-version') !== '13') throw new HandshakeError(426, 'sec-websocket-version must be 13', VERSION_HEADER);
   const subprotocols = listHeader(headers, 'sec-websocket-protocol', parseTokenList);
   const extensions = listHeader(headers, 'sec-websocket-extensions', parseExtensions);
-  return { path, scheme, host, origin: headers.get('origin'), subprotocols, extensions, headers };
+  const key = single(headers, 'sec-websocket-key');
+  return { path, scheme, host, origin: headers.get('origin'), subprotocols, extensions, headers, key: key !== undefined && isValidKey(key) ? key : undefined };
 }
 
 /** What {@link buildConnectResponse} needs for the 200 that opens the WebSocket. */
@@ -83,6 +89,12 @@ export interface ConnectResponseInit {
   extensions?: readonly ExtensionOffer[];
   /** Extra headers from the application, such as `set-cookie`. */
   headers?: Iterable<readonly [string, string]>;
+  /**
+   * The client's `sec-websocket-key`, when it sent one anyway: answered with
+   * `sec-websocket-accept` for clients that check it over HTTP/2 too (undici 7). RFC 8441 §5 uses
+   * neither; a client that sends no key gets no accept.
+   */
+  key?: string | undefined;
 }
 
 /** Headers the handshake itself owns; a caller may not set them. */
@@ -91,6 +103,7 @@ const RESERVED_RESPONSE_HEADERS = new Set(['sec-websocket-accept', 'sec-websocke
 /** RFC 8441 §5: the 2xx response (200) that opens the WebSocket; no `sec-websocket-accept`. */
 export function buildConnectResponse(init: ConnectResponseInit): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = { ':status': '200' };
+  if (init.key !== undefined) out['sec-websocket-accept'] = computeAccept(init.key);
   if (init.subprotocol !== undefined && init.subprotocol !== '') out['sec-websocket-protocol'] = init.subprotocol;
   if (init.extensions !== undefined && init.extensions.length > 0) out['sec-websocket-extensions'] = formatExtensions(init.extensions);
   for (const [name, value] of init.headers ?? []) {

@@ -92,7 +92,7 @@ export function acceptStream(upgrader: Upgrader, pending: PendingStreamUpgrade, 
     const deflateOptions = deflateOptionsFor(upgrader);
     const agreed = deflateOptions === null ? null : acceptDeflateOffer(info.extensions, deflateOptions);
     const deflate: NegotiatedDeflate | null = agreed === null ? null : { params: agreed.params, options: deflateOptions! };
-    const response = buildConnectResponse({ subprotocol, extensions: agreed === null ? [] : [agreed.response], headers: extra });
+    const response = buildConnectResponse({ key: info.key, subprotocol, extensions: agreed === null ? [] : [agreed.response], headers: extra });
     if (stream.destroyed || stream.closed) throw new HandshakeError(400, 'the stream closed during the handshake');
     stream.respond(response);
     stream.off('error', ignoreError);
