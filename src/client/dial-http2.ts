@@ -90,7 +90,13 @@ export async function attemptHttp2(dial: DialSession, target: DialTarget, header
     extensions: ctx.extensions.offers,
     headers: extra,
   });
-  const stream = pooled.open(request);
+  let stream: ClientHttp2Stream;
+  try {
+    stream = pooled.open(request);
+  } catch (err) {
+    // The session went away between the pool's answer and this request (GOAWAY, idle close).
+    throw new DialError('handshake', `websocket: the HTTP/2 session cannot take a new stream: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
   stream.on('error', ignoreError);
   try {
     const response = await untilAborted(dial.signal, responseOf(stream));

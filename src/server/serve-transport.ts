@@ -5,7 +5,7 @@
  * is HTTP/1.1. Only this server's sessions advertise `SETTINGS_ENABLE_CONNECT_PROTOCOL` (§3), and
  * it does handle the CONNECT streams.
  */
-import { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, createServer as createHttp2Server } from 'node:http2';
+import { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, createServer as createHttp2Server } from 'node:http2';
 import { type Server, type Socket, createServer as createNetServer } from 'node:net';
 import { type TlsOptions, type TLSSocket, createServer as createTlsServer } from 'node:tls';
 
@@ -38,6 +38,7 @@ export function createTransportServer(
   const http2 = options.http2 === true;
   const allowHTTP1 = !http2 || options.allowHTTP1 !== false;
   const sessions = new Set<ServerHttp2Session>();
+  const openStreams = new WeakMap<Http2Session, number>();
   // A session factory, never listening itself: connections are handed to it once they are h2.
   const h2 = http2 ? createHttp2Server({ settings: { enableConnectProtocol: true } }) : null;
   if (h2 !== null) {
@@ -45,8 +46,20 @@ export function createTransportServer(
       sessions.add(session);
       session.on('error', ignoreError);
       session.once('close', () => sessions.delete(session));
+      // A session that carries no stream for the handshake timeout is closed, as an HTTP/1.1
+      // connection that sends no request head would be; WebSockets, even silent ones, keep it.
+      session.setTimeout(options.handshakeTimeout, () => {
+        if ((openStreams.get(session) ?? 0) === 0) session.close();
+      });
     });
-    h2.on('stream', onStream);
+    h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      const session = stream.session;
+      if (session !== undefined) {
+        openStreams.set(session, (openStreams.get(session) ?? 0) + 1);
+        stream.once('close', () => openStreams.set(session, (openStreams.get(session) ?? 1) - 1));
+      }
+      onStream(stream, headers);
+    });
   }
   const toHttp1 = (socket: Socket): void => {
     if (allowHTTP1) onHttp1Socket(socket);

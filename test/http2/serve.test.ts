@@ -75,6 +75,19 @@ describe('serve() with http2', () => {
     await ws.waitClosed();
   });
 
+  it('closes an h2 session that carries no stream within the handshake timeout, not one with a WebSocket', async () => {
+    const { server } = await echoServer({ http2: true, upgrader: { handshakeTimeout: 300 } });
+    const empty = await connectSession(`http://127.0.0.1:${server.port}`);
+    const busy = await connectSession(`http://127.0.0.1:${server.port}`);
+    const ws = RawStream.open(busy, connectHeaders(server.port));
+    await ws.readResponse();
+    await new Promise<void>((resolve) => (empty.closed ? resolve() : empty.once('close', () => resolve())));
+    // The session with a (silent) WebSocket is still there: its stream still echoes.
+    ws.send({ opcode: 0x1, payload: Buffer.from('alive') });
+    expect((await ws.nextFrame()).payload.toString()).toBe('alive');
+    expect(busy.closed).toBe(false);
+  });
+
   it('over TLS, ALPN picks h2 or http/1.1 on one port', async () => {
     const { cert, key } = await testCertificate();
     const { server, seen } = await echoServer({ http2: true, tls: { cert, key } });
