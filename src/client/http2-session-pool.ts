@@ -10,6 +10,7 @@ import { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeade
 import { type LookupFunction, type Socket, connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { H2_SESSION_WINDOW, H2_STREAM_WINDOW } from '../connection-h2/windows.js';
 import { DialError, type DialStage, DialTimeoutError } from './dial-errors.js';
 
 /** Where and how to open a session. */
@@ -133,11 +134,15 @@ function openSession(target: SessionTarget): Promise<ClientHttp2Session | null> 
     };
     const startHttp2 = (): void => {
       stage = 'handshake';
-      const s = connectHttp2(`${target.secure ? 'https' : 'http'}://${target.hostname}:${target.port}`, { createConnection: () => socket });
+      const s = connectHttp2(`${target.secure ? 'https' : 'http'}://${target.hostname}:${target.port}`, {
+        createConnection: () => socket,
+        settings: { initialWindowSize: H2_STREAM_WINDOW },
+      });
       session = s;
       s.on('error', ignoreError);
       s.once('error', fail);
       s.once('close', () => fail(new DialError(stage, 'websocket: the HTTP/2 session closed before its settings')));
+      s.once('connect', () => s.setLocalWindowSize(H2_SESSION_WINDOW));
       s.once('remoteSettings', (settings) => {
         if (settled) return;
         settled = true;

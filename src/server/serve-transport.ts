@@ -7,6 +7,7 @@
  */
 import { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, createServer as createHttp2Server } from 'node:http2';
 import { type Server, type Socket, createServer as createNetServer } from 'node:net';
+import { H2_SESSION_WINDOW, H2_STREAM_WINDOW } from '../connection-h2/windows.js';
 import { type TlsOptions, type TLSSocket, createServer as createTlsServer } from 'node:tls';
 
 /** How `serve()` listens. */
@@ -40,11 +41,12 @@ export function createTransportServer(
   const sessions = new Set<ServerHttp2Session>();
   const openStreams = new WeakMap<Http2Session, number>();
   // A session factory, never listening itself: connections are handed to it once they are h2.
-  const h2 = http2 ? createHttp2Server({ settings: { enableConnectProtocol: true } }) : null;
+  const h2 = http2 ? createHttp2Server({ settings: { enableConnectProtocol: true, initialWindowSize: H2_STREAM_WINDOW } }) : null;
   if (h2 !== null) {
     h2.on('session', (session: ServerHttp2Session) => {
       sessions.add(session);
       session.on('error', ignoreError);
+      session.setLocalWindowSize(H2_SESSION_WINDOW);
       session.once('close', () => sessions.delete(session));
       // A session that carries no stream for the handshake timeout is closed, as an HTTP/1.1
       // connection that sends no request head would be; WebSockets, even silent ones, keep it.

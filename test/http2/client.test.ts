@@ -6,7 +6,7 @@
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BadHandshakeError, DialTimeoutError, Dialer, Http2UnsupportedError, TextMessage, type UpgradeRequest, serve, transportOf } from '../../src/index.js';
+import { BadHandshakeError, BinaryMessage, DialTimeoutError, Dialer, Http2UnsupportedError, TextMessage, type UpgradeRequest, serve, transportOf } from '../../src/index.js';
 import type { ServeOptions } from '../../src/index.js';
 import { testCertificate } from '../client/fixtures.js';
 import { onCleanup } from '../helpers/servers.js';
@@ -151,6 +151,45 @@ describe('Dialer with http2', () => {
     const again = await dialer.dial(server.url);
     expect(sessionOf(again.conn.underlyingSocket)).not.toBe(session);
     await again.conn.close();
+  });
+
+  it('a Conn that does not read holds its stream window (1 MiB), not the session: the other WebSocket goes on', { timeout: 60_000 }, async () => {
+    // What the server managed to write to the first (never read) WebSocket.
+    let handedOver = 0;
+    let writerDone = false;
+    let accepted = 0;
+    const flood = await serve({ port: 0, http2: true, onError: () => {} }, async (conn) => {
+      const slowOne = accepted++ === 0;
+      const chunk = Buffer.alloc(64 * 1024, 3);
+      try {
+        for (let i = 0; i < 512; i++) {
+          await conn.writeMessage(BinaryMessage, chunk);
+          if (!slowOne) continue;
+          handedOver += chunk.length;
+          if (i === 255) writerDone = true;
+        }
+      } catch {
+        // closed at the end of the test
+      }
+    });
+    onCleanup(async () => {
+      for (const c of flood.connections) c.closeNow();
+      await flood.close();
+    });
+    const dialer = new Dialer({ http2: true });
+    const slow = await dialer.dial(`${flood.url}/`); // never read
+    const other = await dialer.dial(`${flood.url}/`);
+    expect(sessionOf(slow.conn.underlyingSocket)).toBe(sessionOf(other.conn.underlyingSocket));
+    // The flood server's second connection floods too, and is read: 16 MiB go through the session.
+    let received = 0;
+    for await (const m of other.conn) {
+      received += m.data.length;
+      if (received >= 16 * 1024 * 1024) break;
+    }
+    expect(writerDone).toBe(false);
+    // Bounded by bytes: the stream window, the connection's read buffer and Node's buffers.
+    expect(handedOver).toBeLessThan(16 * 1024 * 1024);
+    expect(handedOver).toBeLessThan(6 * 1024 * 1024);
   });
 
   it('carries 100 WebSockets over one session', { timeout: 60_000 }, async () => {

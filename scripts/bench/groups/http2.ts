@@ -14,7 +14,7 @@ import { formatNumber } from '../format.js';
 import type { Job, LoadResult } from '../jobs.js';
 import { residentBytes } from '../proc.js';
 import { BUILD_ROOT, type RunningServer, assertOpenFiles, startServer } from '../processes.js';
-import type { Impl, Row } from '../table.js';
+import type { CpuRow, Impl, Row } from '../table.js';
 import { type Context, type Group, type Subject, beforeMeasuring, endpointOf, megabytesPerSecond, message, perSecond } from './common.js';
 
 /** The HTTP/1.1 figures go in the baseline column, the h2 ones in ours. */
@@ -28,6 +28,15 @@ const probeFlags = (): string[] => ['--expose-gc', '--import', pathToFileURL(joi
 const SERVER: Subject = { impl: H2, kind: 'ws', spec: { script: 'scripts/echo-server.js', args: ['--http2'], nodeFlags: probeFlags(), ipc: true } };
 
 type Figures = Map<string, Partial<Record<Impl, number[]>>>;
+
+/** Server, load generator and other CPU of one measurement, by label. */
+function recordCpu(cpu: Map<string, CpuRow>, label: string, impl: Impl, r: LoadResult): void {
+  let row = cpu.get(label);
+  if (row === undefined) cpu.set(label, (row = { label, server: {}, load: {}, other: {} }));
+  (row.server[impl] ??= []).push(r.serverCpu);
+  (row.load[impl] ??= []).push(r.loadCpu);
+  if (r.otherCpu !== undefined) (row.other[impl] ??= []).push(r.otherCpu);
+}
 
 function record(figures: Figures, key: string, impl: Impl, value: number): void {
   let row = figures.get(key);
@@ -67,6 +76,7 @@ export const http2: Group = {
   summary: 'RFC 8441 against HTTP/1.1 on one server: handshakes/s on an existing session, pipelined echo, memory per idle WebSocket',
   async run(ctx) {
     const figures: Figures = new Map();
+    const cpu = new Map<string, CpuRow>();
     const errors: string[] = [];
     const n = ctx.config.idleConnections;
     assertOpenFiles(n + WARM_UP + 100);
@@ -84,12 +94,14 @@ export const http2: Group = {
           await beforeMeasuring(ctx);
           const r: LoadResult = await ctx.loadgen.run(h2 ? { type: 'h2-handshakes', endpoint, concurrency, timing } : { type: 'handshakes', endpoint, concurrency, timing });
           record(figures, 'handshakes', impl, perSecond(r));
+          recordCpu(cpu, 'handshakes', impl, r);
           line.push(`${impl === H2 ? 'h2' : 'http/1.1'} ${Math.round(perSecond(r))} handshakes/s`);
           for (const size of SIZES) {
             await beforeMeasuring(ctx);
             const p = await ctx.loadgen.run(h2 ? { type: 'h2-pipelined', endpoint, size, timing } : { type: 'pipelined', endpoint, size, payload: 'binary', timing });
             record(figures, `pipelined ${size} msg`, impl, perSecond(p));
             record(figures, `pipelined ${size} MB`, impl, megabytesPerSecond(p));
+            recordCpu(cpu, `pipelined ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`, impl, p);
           }
         }
       } catch (err) {
@@ -132,6 +144,7 @@ export const http2: Group = {
           ],
         },
       ],
+      cpu: { title: 'CPU during the HTTP/2 and HTTP/1.1 measurements', rows: [...cpu.values()], rawLabel: 'HTTP/1.1' },
       errors,
     };
   },

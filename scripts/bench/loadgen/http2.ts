@@ -28,7 +28,9 @@ function connectHeaders(endpoint: Endpoint): OutgoingHttpHeaders {
 /** An h2c session whose server has enabled extended CONNECT (RFC 8441 §3). */
 export function openSession(endpoint: Endpoint): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = connect(`http://${endpoint.host}:${endpoint.port}`);
+    // Windows as a browser sets them (Chromium: 6 MiB per stream, 15 MiB per connection).
+    const session = connect(`http://${endpoint.host}:${endpoint.port}`, { settings: { initialWindowSize: 6 * 1024 * 1024 } });
+    session.once('connect', () => session.setLocalWindowSize(15 * 1024 * 1024));
     session.once('error', reject);
     session.once('remoteSettings', (settings) => {
       session.off('error', reject);
