@@ -16,7 +16,6 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import selfsigned from 'selfsigned';
 import { serve } from '../src/index.js';
 
 const { values } = parseArgs({
@@ -31,6 +30,8 @@ const { values } = parseArgs({
 
 /** A self-signed certificate for localhost and the loopback addresses, for --tls. */
 async function testCertificate(): Promise<{ cert: string; key: string }> {
+  // Loaded only with --tls: the benchmark's echo server should carry nothing it does not use.
+  const selfsigned = await import('selfsigned');
   const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     algorithm: 'sha256',
