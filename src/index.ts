@@ -3,7 +3,7 @@
  * modeled on gorilla/websocket. The sans-I/O protocol core is also available as `rfc6455/protocol`.
  */
 export { Conn } from './connection/conn.js';
-export type { CloseInfo, ControlOptions, SocketAddress, WriteOptions } from './connection/conn.js';
+export type { CloseInfo, ControlOptions, SocketAddress, TransportKind, WriteOptions } from './connection/conn.js';
 export { CONN_DEFAULTS, DEFLATE_DEFAULTS } from './options.js';
 export type { ConnLimits, PerMessageDeflateOptions } from './options.js';
 export type { DeflateParams, DeflateNegotiationOptions } from './protocol/deflate-negotiation.js';
@@ -41,12 +41,12 @@ export {
 export {
   BadHandshakeError,
   CloseError,
+  CloseSentError,
   HandshakeError,
   InvalidHeaderError,
   ProtocolError,
   WebSocketError,
 } from './protocol/errors.js';
-export { CloseSentError } from './protocol/connection.js';
 export { HttpHeaders } from './protocol/headers.js';
 export {
   CloseNormalClosure,

@@ -9,7 +9,7 @@ import { type ClientHttp2Stream, type IncomingHttpHeaders, constants } from 'nod
 import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { streamSocket } from '../connection-h2/stream-socket.js';
+import { type StreamTransport, streamTransport } from '../connection-h2/stream-socket.js';
 import { BadHandshakeError } from '../protocol/errors.js';
 import { buildConnectRequest, regularHeaders, validateConnectResponse } from '../protocol/h2-handshake.js';
 import type { ResponseHead } from '../protocol/http-head.js';
@@ -44,7 +44,7 @@ export interface Http2DialContext {
 }
 
 export type Http2Attempt =
-  | { kind: 'open'; socket: Duplex; head: ResponseHead; rest: Buffer; subprotocol: string; settings: NegotiatedSettings }
+  | { kind: 'open'; socket: Duplex; head: ResponseHead; rest: Buffer; subprotocol: string; settings: NegotiatedSettings & Omit<StreamTransport, 'socket'> }
   | { kind: 'redirect'; head: ResponseHead; location: string };
 
 const REDIRECTS = new Set([301, 302, 307, 308]);
@@ -115,7 +115,8 @@ export async function attemptHttp2(dial: DialSession, target: DialTarget, header
     const accepted = validateConnectResponse(status, head.headers, { subprotocols: ctx.subprotocols, extensions: ctx.extensions.offers.map((e) => e.name) });
     const settings = ctx.extensions.accept(accepted.extensions, head);
     stream.off('error', ignoreError);
-    return { kind: 'open', socket: streamSocket(stream), head, rest: Buffer.alloc(0), subprotocol: accepted.subprotocol, settings };
+    const { socket, ...transport } = streamTransport(stream);
+    return { kind: 'open', socket, head, rest: Buffer.alloc(0), subprotocol: accepted.subprotocol, settings: { ...settings, ...transport } };
   } catch (err) {
     // RFC 8441 §6: giving up on the stream resets it with CANCEL; the session stays for others.
     if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);

@@ -8,7 +8,7 @@
  */
 import { type Http2Stream, type IncomingHttpHeaders, type ServerHttp2Stream, constants } from 'node:http2';
 import { Conn } from '../connection/conn.js';
-import { streamSocket } from '../connection-h2/stream-socket.js';
+import { streamTransport } from '../connection-h2/stream-socket.js';
 import { type NegotiatedDeflate, type PerMessageDeflateOptions, deflateOptionsOf } from '../options.js';
 import { acceptDeflateOffer } from '../protocol/deflate-negotiation.js';
 import { HandshakeError, InvalidHeaderError } from '../protocol/errors.js';
@@ -99,7 +99,7 @@ export function acceptStream(upgrader: Upgrader, pending: PendingStreamUpgrade, 
     return new Conn({
       ...options,
       role: 'server',
-      socket: streamSocket(stream),
+      ...streamTransport(stream),
       deflate,
       ...(subprotocol !== undefined ? { subprotocol } : {}),
     });

@@ -71,7 +71,7 @@ describe('Dialer with http2', () => {
     expect((await a.conn.readMessage()).data.toString()).toBe('hello a');
     expect((await b.conn.readMessage()).data.toString()).toBe('hello b');
     await a.conn.close();
-    expect(await a.conn.closed).toEqual({ code: 1000, reason: '', wasClean: true });
+    expect(await a.conn.closed).toMatchObject({ code: 1000, reason: '', wasClean: true });
     // b lives on after a's stream ended.
     await b.conn.writeMessage(TextMessage, 'still');
     expect((await b.conn.readMessage()).data.toString()).toBe('still');

@@ -51,7 +51,7 @@ describe('WebSocket over an HTTP/2 stream, server side (RFC 8441)', () => {
     ws.stream.end();
     await ws.waitClosed();
     expect(ws.stream.rstCode).toBe(constants.NGHTTP2_NO_ERROR);
-    expect(await conn!.closed).toEqual({ code: 1000, reason: 'bye', wasClean: true });
+    expect(await conn!.closed).toMatchObject({ code: 1000, reason: 'bye', wasClean: true });
     expect(session.destroyed).toBe(false);
   });
 

@@ -40,7 +40,7 @@ describe('the npm package', () => {
   it('holds dist with .js and .d.ts, README.md, LICENSE and package.json, and nothing else', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths.filter((p) => !p.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
-    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/conn.d.ts']) {
+    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/connection/conn.d.ts']) {
       expect(paths).toContain(entry);
     }
     expect(paths.filter((p) => /(^|\/)(src|test|scripts|examples|docs|node_modules)\//.test(p))).toEqual([]);
