@@ -14,8 +14,6 @@ export { PreparedMessage } from './connection/prepared-message.js';
 export { Upgrader, DEFAULT_HANDSHAKE_TIMEOUT, isWebSocketUpgrade, subprotocols } from './server/upgrader.js';
 export type { HandshakeFailure, HeadersInit, HttpErrorResponse, UpgradeRequest, UpgraderOptions } from './server/upgrader.js';
 export { PendingStreamUpgrade, acceptStream, readStreamRequest, refuseStream } from './server/http2.js';
-export { transportOf } from './connection-h2/stream-socket.js';
-export type { Transport } from './connection-h2/stream-socket.js';
 export { isWebSocketConnect } from './protocol/h2-handshake.js';
 export { serve, WebSocketServer } from './server/serve.js';
 export type { ConnHandler, ServeOptions } from './server/serve.js';

@@ -5,7 +5,7 @@
  * both directions, read from copies of what the connection reads and writes.
  */
 import type { Duplex } from 'node:stream';
-import { type Conn, Dialer, transportOf } from '../../src/index.js';
+import { type Conn, Dialer } from '../../src/index.js';
 import type { ConnectOptions, Traced } from './connect.js';
 import { FrameStream } from './frame-stream.js';
 import { OrderedOutput } from './ordered-output.js';
@@ -21,7 +21,7 @@ export async function traceConnectHttp2(options: ConnectOptions, afterOpen: (con
   });
   const { conn, response } = await dialer.dial(options.url);
   const out = new OrderedOutput(options.print);
-  out.line(`transport: ${transportOf(conn)} (one stream of an HTTP/2 session, RFC 8441)`);
+  out.line(`transport: ${conn.transport} (one stream of an HTTP/2 session, RFC 8441)`);
   out.line(`← :status ${response.status}`);
   for (const [name, value] of response.headers) out.line(`← ${name}: ${value}`);
   out.line(conn.compression === null ? 'upgraded: no compression' : 'upgraded: permessage-deflate');

@@ -7,7 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { type CloseInfo, type Conn, Dialer, TextMessage, transportOf } from '../../src/index.js';
+import { type CloseInfo, type Conn, Dialer, TextMessage } from '../../src/index.js';
 import { traceConnectHttp2 } from './connect-h2.js';
 import { quote } from './preview.js';
 import { type Relay, startRelay } from './relay.js';
@@ -86,7 +86,7 @@ export async function traceConnect(options: ConnectOptions): Promise<Traced> {
     await settle(relay);
     throw err;
   }
-  options.print(`transport: ${transportOf(conn)}`);
+  options.print(`transport: ${conn.transport}`);
   void drain(conn);
   if (options.input !== undefined) sendLines(conn, options.input, options.print);
   const done = conn.closed.then(async (info) => {

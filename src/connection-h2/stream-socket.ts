@@ -8,10 +8,6 @@
  */
 import { type Http2Stream, constants } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { TransportKind } from '../connection/transport-info.js';
-
-/** How a WebSocket travels: its own TCP connection (RFC 6455) or one HTTP/2 stream (RFC 8441). */
-export type Transport = TransportKind;
 
 const ADDRESS_FIELDS = ['localAddress', 'localPort', 'localFamily', 'remoteAddress', 'remotePort', 'remoteFamily'] as const;
 
@@ -54,12 +50,4 @@ export function abortStream(stream: Http2Stream): void {
 
 function closeIfPeerLingers(this: Http2Stream): void {
   if (!this.readableEnded && !this.closed && !this.destroyed) this.close(constants.NGHTTP2_NO_ERROR);
-}
-
-/**
- * Which transport a connection uses: `'h2'` for a WebSocket carried by an HTTP/2 stream,
- * `'http/1.1'` for one on its own connection (the same as `conn.transport`).
- */
-export function transportOf(conn: { readonly transport: TransportKind }): TransportKind {
-  return conn.transport;
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Conn, type UpgradeRequest, Upgrader, isWebSocketConnect, transportOf } from '../../src/index.js';
+import { type Conn, type UpgradeRequest, Upgrader, isWebSocketConnect } from '../../src/index.js';
 import { acceptStream, readStreamRequest } from '../../src/server/http2.js';
 import { CHROMIUM_PATH, skipBrowserTests } from '../browser/chromium.js';
 import { testCertificate } from '../client/fixtures.js';
@@ -77,7 +77,7 @@ describe.skipIf(skipBrowserTests)('Chromium opens WebSockets over HTTP/2 (RFC 84
         const pending = readStreamRequest(upgrader, stream, headers);
         const conn = acceptStream(upgrader, pending);
         conns.push(conn);
-        seen.push({ transport: transportOf(conn), request: pending.request, compressed: conn.compression !== null });
+        seen.push({ transport: conn.transport, request: pending.request, compressed: conn.compression !== null });
         void (async () => {
           try {
             for await (const m of conn) await conn.writeMessage(m.type, m.data);

@@ -6,7 +6,7 @@
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BadHandshakeError, BinaryMessage, DialTimeoutError, Dialer, Http2UnsupportedError, TextMessage, type UpgradeRequest, serve, transportOf } from '../../src/index.js';
+import { BadHandshakeError, BinaryMessage, DialTimeoutError, Dialer, Http2UnsupportedError, TextMessage, type UpgradeRequest, serve } from '../../src/index.js';
 import type { ServeOptions } from '../../src/index.js';
 import { testCertificate } from '../client/fixtures.js';
 import { onCleanup } from '../helpers/servers.js';
@@ -60,7 +60,7 @@ describe('Dialer with http2', () => {
     const a = await dialer.dial(`${server.url}/a`);
     const b = await dialer.dial(`${server.url}/b`);
     expect(a.response.status).toBe(200);
-    expect([transportOf(a.conn), transportOf(b.conn)]).toEqual(['h2', 'h2']);
+    expect([a.conn.transport, b.conn.transport]).toEqual(['h2', 'h2']);
     expect(sessionOf(a.conn.underlyingSocket)).toBe(sessionOf(b.conn.underlyingSocket));
     expect(requests.map((r) => [r.transport, r.url])).toEqual([
       ['h2', '/a'],
@@ -85,15 +85,15 @@ describe('Dialer with http2', () => {
     const tls = { ca: cert };
     const auto = new Dialer({ http2: 'auto', tls });
     const overH2 = await auto.dial(`wss://localhost:${withH2.server.port}/`);
-    expect(transportOf(overH2.conn)).toBe('h2');
+    expect(overH2.conn.transport).toBe('h2');
     await overH2.conn.writeMessage(TextMessage, 'x');
     expect((await overH2.conn.readMessage()).data.toString()).toBe('x');
     const overH1 = await auto.dial(`wss://localhost:${without.server.port}/`);
-    expect(transportOf(overH1.conn)).toBe('http/1.1');
+    expect(overH1.conn.transport).toBe('http/1.1');
     expect(overH1.response.status).toBe(101);
     // 'auto' on ws: stays on HTTP/1.1.
     const plain = await echoServer({ http2: true });
-    expect(transportOf((await auto.dial(plain.server.url)).conn)).toBe('http/1.1');
+    expect((await auto.dial(plain.server.url)).conn.transport).toBe('http/1.1');
 
     await expect(new Dialer({ http2: true, tls }).dial(`wss://localhost:${without.server.port}/`)).rejects.toBeInstanceOf(Http2UnsupportedError);
   });

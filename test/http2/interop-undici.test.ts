@@ -5,7 +5,7 @@
  */
 import { Agent, WebSocket } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { type UpgradeRequest, serve, transportOf } from '../../src/index.js';
+import { type UpgradeRequest, serve } from '../../src/index.js';
 import { testCertificate } from '../client/fixtures.js';
 import { onCleanup } from '../helpers/servers.js';
 
@@ -15,7 +15,7 @@ describe('undici WebSocket over HTTP/2 ↔ our server', () => {
     const transports: string[] = [];
     const requests: UpgradeRequest[] = [];
     const server = await serve({ port: 0, http2: true, tls: { cert, key }, onError: () => {} }, async (conn, request) => {
-      transports.push(transportOf(conn));
+      transports.push(conn.transport);
       requests.push(request);
       try {
         for await (const m of conn) await conn.writeMessage(m.type, m.data);

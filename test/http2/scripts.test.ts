@@ -5,7 +5,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Dialer, TextMessage, transportOf } from '../../src/index.js';
+import { Dialer, TextMessage } from '../../src/index.js';
 import { LineCollector } from '../helpers/lines.js';
 import { freePort } from '../helpers/scripts.js';
 import { onCleanup } from '../helpers/servers.js';
@@ -29,7 +29,7 @@ describe('scripts over HTTP/2', () => {
 
     for (const http2 of [true, false]) {
       const { conn } = await new Dialer({ http2, tls: { ca } }).dial(`wss://localhost:${port}/`);
-      expect(transportOf(conn)).toBe(http2 ? 'h2' : 'http/1.1');
+      expect(conn.transport).toBe(http2 ? 'h2' : 'http/1.1');
       await conn.writeMessage(TextMessage, 'ping');
       expect((await conn.readMessage()).data.toString()).toBe('ping');
       await conn.close();
@@ -50,7 +50,7 @@ describe('scripts over HTTP/2', () => {
     const server = run('scripts/echo-server.ts', ['--port', String(port), '--http2']);
     expect(await server.out.waitFor(/^listening on /)).toBe(`listening on ws://127.0.0.1:${port}`);
     const { conn } = await new Dialer({ http2: true }).dial(`ws://127.0.0.1:${port}/`);
-    expect(transportOf(conn)).toBe('h2');
+    expect(conn.transport).toBe('h2');
     await conn.writeMessage(TextMessage, 'h2c');
     expect((await conn.readMessage()).data.toString()).toBe('h2c');
     await conn.close();

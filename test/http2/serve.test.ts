@@ -4,7 +4,7 @@
  */
 import * as http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
-import { Dialer, TextMessage, type UpgradeRequest, serve, transportOf } from '../../src/index.js';
+import { Dialer, TextMessage, type UpgradeRequest, serve } from '../../src/index.js';
 import { testCertificate } from '../client/fixtures.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { onCleanup } from '../helpers/servers.js';
@@ -13,7 +13,7 @@ import { RawStream, connectHeaders } from './h2-helpers.js';
 async function echoServer(options: Parameters<typeof serve>[0]) {
   const seen: Array<{ transport: string; request: UpgradeRequest }> = [];
   const server = await serve({ port: 0, onError: () => {}, ...options }, async (conn, request) => {
-    seen.push({ transport: transportOf(conn), request });
+    seen.push({ transport: conn.transport, request });
     try {
       for await (const m of conn) await conn.writeMessage(m.type, m.data);
     } catch {

@@ -6,7 +6,7 @@
  */
 import { constants } from 'node:http2';
 import { describe, expect, it } from 'vitest';
-import { BinaryMessage, CloseError, TextMessage, transportOf } from '../../src/index.js';
+import { BinaryMessage, CloseError, TextMessage } from '../../src/index.js';
 import { RawStream, connectHeaders, echo, h2Server, h2Session } from './h2-helpers.js';
 
 const OP_TEXT = 0x1;
@@ -38,7 +38,7 @@ describe('WebSocket over an HTTP/2 stream, server side (RFC 8441)', () => {
     expect([binary.opcode, [...binary.payload]]).toEqual([OP_BINARY, [0, 1, 2, 255]]);
 
     const [conn] = server.conns;
-    expect(transportOf(conn!)).toBe('h2');
+    expect(conn!.transport).toBe('h2');
     expect(server.requests[0]).toMatchObject({ method: 'CONNECT', url: '/chat?room=1', host: `127.0.0.1:${server.port}`, transport: 'h2' });
     expect(conn!.remoteAddress?.address).toBe('127.0.0.1');
 
