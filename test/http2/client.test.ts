@@ -6,7 +6,7 @@
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BadHandshakeError, BinaryMessage, DialTimeoutError, Dialer, Http2UnsupportedError, TextMessage, type UpgradeRequest, serve } from '../../src/index.js';
+import { BadHandshakeError, BinaryMessage, CloseError, DialTimeoutError, Dialer, Http2UnsupportedError, TextMessage, type UpgradeRequest, serve } from '../../src/index.js';
 import type { ServeOptions } from '../../src/index.js';
 import { testCertificate } from '../client/fixtures.js';
 import { onCleanup } from '../helpers/servers.js';
@@ -140,6 +140,28 @@ describe('Dialer with http2', () => {
     await expect(timed.dial(`ws://127.0.0.1:${silent.port}/`)).rejects.toBeInstanceOf(DialTimeoutError);
   });
 
+  it('a stream reset by the server is a 1006 for the client application; the session carries on', async () => {
+    const { server } = await echoServer({ http2: true });
+    const dropper = await serve({ port: 0, http2: true, onError: () => {} }, async (conn) => {
+      await conn.readMessage();
+      conn.closeNow();
+    });
+    onCleanup(async () => {
+      await dropper.close();
+    });
+    const dialer = new Dialer({ http2: true });
+    const { conn } = await dialer.dial(dropper.url);
+    await conn.writeMessage(TextMessage, 'drop me');
+    const err = await conn.readMessage().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CloseError);
+    expect((err as CloseError).code).toBe(1006);
+    expect((await conn.closed).code).toBe(1006);
+    const again = await dialer.dial(server.url);
+    await again.conn.writeMessage(TextMessage, 'fine');
+    expect((await again.conn.readMessage()).data.toString()).toBe('fine');
+    await again.conn.close();
+  });
+
   it('closes the session once its last WebSocket has ended and it has been idle', async () => {
     const { server } = await echoServer({ http2: true });
     const dialer = new Dialer({ http2: true, http2IdleTimeout: 50 });
@@ -149,7 +171,7 @@ describe('Dialer with http2', () => {
     await new Promise<void>((resolve) => (session.closed ? resolve() : session.once('close', () => resolve())));
     // The next dial opens a new session.
     const again = await dialer.dial(server.url);
-    expect(sessionOf(again.conn.underlyingSocket)).not.toBe(session);
+    expect(sessionOf(again.conn.underlyingSocket) === session).toBe(false);
     await again.conn.close();
   });
 
