@@ -8,10 +8,14 @@
  * --compression offers permessage-deflate (RFC 7692) and compresses every echoed message
  * (threshold 0), for the 12.x/13.x cases.
  *
+ * --http2 dials every WebSocket as a stream of one HTTP/2 session (RFC 8441): h2c for ws:, h2 by
+ * ALPN for wss:; --ca FILE trusts a certificate (echo-server.ts --tls prints where its own is).
+ *
  * Exits 0 once the reports are updated; 1 if the fuzzingserver cannot be reached or answers
  * nonsense. A case whose connection fails is reported and the run goes on: the fuzzingserver
  * judges it.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type Conn, Dialer } from '../src/index.js';
 
@@ -20,13 +24,20 @@ const { values } = parseArgs({
     url: { type: 'string', default: 'ws://127.0.0.1:9001' },
     agent: { type: 'string', default: 'rfc6455' },
     compression: { type: 'boolean', default: false },
+    http2: { type: 'boolean', default: false },
+    ca: { type: 'string' },
   },
 });
 
 const base = values.url.replace(/\/+$/, '');
 const agent = encodeURIComponent(values.agent);
 // Cases 9.x send messages of up to 16 MiB; leave room, as the echo server does.
-const dialer = new Dialer({ readLimit: 64 * 1024 * 1024, enableCompression: values.compression ? { threshold: 0 } : false });
+const dialer = new Dialer({
+  readLimit: 64 * 1024 * 1024,
+  enableCompression: values.compression ? { threshold: 0 } : false,
+  http2: values.http2,
+  ...(values.ca !== undefined ? { tls: { ca: readFileSync(values.ca, 'utf8') } } : {}),
+});
 
 /** Echoes until the peer closes; protocol errors are answered by the connection itself. */
 async function echo(conn: Conn): Promise<void> {

@@ -2,11 +2,19 @@
  * The echo server: the Autobahn testee and the benchmark server. Every message comes back with
  * its type. A raw node:net server; the handshake is parsed by rfc6455 itself.
  *
- *   npx tsx scripts/echo-server.ts --port 9001 [--host 127.0.0.1] [--compression]
+ *   npx tsx scripts/echo-server.ts --port 9001 [--host 127.0.0.1] [--compression] [--http2 [--tls]]
+ *
+ * --http2 also serves WebSockets over HTTP/2 (RFC 8441) on the same port: h2c by prior knowledge
+ * beside HTTP/1.1 upgrades, or with --tls, h2 and http/1.1 chosen by ALPN. --tls uses a fresh
+ * self-signed certificate for localhost, written to a file named on a `certificate:` line, for a
+ * client's `ca`.
  *
  * --compression accepts permessage-deflate offers (RFC 7692), context takeover included, and
  * compresses every echoed message (threshold 0), as the Autobahn 12.x/13.x cases expect.
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '../src/index.js';
 
@@ -15,8 +23,23 @@ const { values } = parseArgs({
     port: { type: 'string', default: '9001' },
     host: { type: 'string', default: '127.0.0.1' },
     compression: { type: 'boolean', default: false },
+    http2: { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
   },
 });
+
+/** A self-signed certificate for localhost and the loopback addresses, for --tls. */
+async function testCertificate(): Promise<{ cert: string; key: string }> {
+  // Loaded only with --tls: the benchmark's echo server should carry nothing it does not use.
+  const selfsigned = await import('selfsigned');
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] }],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+const tls = values.tls ? await testCertificate() : undefined;
 
 const server = await serve(
   {
@@ -28,6 +51,8 @@ const server = await serve(
       enableCompression: values.compression ? { threshold: 0 } : false,
     },
     onError: () => {}, // peers that break the protocol are the point of a conformance run
+    http2: values.http2,
+    ...(tls !== undefined ? { tls } : {}),
   },
   async (conn) => {
     try {
@@ -38,6 +63,11 @@ const server = await serve(
   },
 );
 console.log(`listening on ${server.url}`);
+if (tls !== undefined) {
+  const file = join(tmpdir(), `rfc6455-echo-${process.pid}.pem`);
+  writeFileSync(file, tls.cert);
+  console.log(`certificate: ${file}`);
+}
 
 let stopping = false;
 const stop = (): void => {

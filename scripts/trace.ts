@@ -10,6 +10,7 @@
  * Proxy mode: sit between a client and a server and show both sides of every connection.
  *   npx tsx scripts/trace.ts --listen 9002 --upstream ws://127.0.0.1:9001 [--host 127.0.0.1]
  *
+ * --http2       connect mode: open the WebSocket as a stream of an HTTP/2 session (RFC 8441)
  * --preview N   payload bytes shown per frame (default 64)
  * --insecure    wss: do not verify the server's certificate
  */
@@ -18,7 +19,7 @@ import { parseTarget, traceConnect } from './trace/connect.js';
 import { hostPort, startRelay } from './trace/relay.js';
 
 const USAGE = `usage:
-  npx tsx scripts/trace.ts [--compression] [--subprotocol NAME]... [--origin URL] [--preview N] [--insecure] ws://host:port/path
+  npx tsx scripts/trace.ts [--compression] [--subprotocol NAME]... [--origin URL] [--preview N] [--insecure] [--http2] ws://host:port/path
   npx tsx scripts/trace.ts --listen PORT --upstream ws://host:port [--host 127.0.0.1] [--preview N] [--insecure]`;
 
 function fail(message: string): never {
@@ -39,6 +40,7 @@ try {
       subprotocol: { type: 'string', multiple: true, default: [] },
       origin: { type: 'string' },
       insecure: { type: 'boolean', default: false },
+      http2: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -95,6 +97,7 @@ if (values.listen !== undefined) {
       subprotocols: values.subprotocol,
       compression: values.compression,
       insecure: values.insecure,
+      http2: values.http2,
       print,
       input: process.stdin,
       ...(values.origin !== undefined ? { origin: values.origin } : {}),

@@ -30,6 +30,10 @@ export type Job =
   | { type: 'handshakes'; endpoint: Endpoint; concurrency: number; timing: Timing }
   | { type: 'broadcast'; endpoint: Endpoint; clients: number; size: number; window: number; timing: Timing }
   | { type: 'open-idle'; endpoint: Endpoint; connections: number }
+  // WebSockets as streams of one HTTP/2 session (RFC 8441): loadgen/http2.ts.
+  | { type: 'h2-handshakes'; endpoint: Endpoint; concurrency: number; timing: Timing }
+  | { type: 'h2-pipelined'; endpoint: Endpoint; size: number; timing: Timing }
+  | { type: 'h2-open-idle'; endpoint: Endpoint; connections: number }
   | { type: 'close-idle' };
 
 export interface LoadResult {

@@ -8,6 +8,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type CloseInfo, type Conn, Dialer, TextMessage } from '../../src/index.js';
+import { traceConnectHttp2 } from './connect-h2.js';
 import { quote } from './preview.js';
 import { type Relay, startRelay } from './relay.js';
 
@@ -24,6 +25,8 @@ export interface ConnectOptions {
   print: (line: string) => void;
   /** Lines to send as text messages; its end closes the connection. */
   input?: Readable;
+  /** Dial over HTTP/2 (RFC 8441) instead of HTTP/1.1: frames are read from the stream, not a relay. */
+  http2?: boolean;
 }
 
 export interface Traced {
@@ -51,6 +54,12 @@ export function parseTarget(url: string): { host: string; port: number; secure: 
 
 /** Dials `options.url` through a tracing relay. Rejects (after the handshake lines) if the dial fails. */
 export async function traceConnect(options: ConnectOptions): Promise<Traced> {
+  if (options.http2 === true) {
+    return traceConnectHttp2(options, (conn) => {
+      void drain(conn);
+      if (options.input !== undefined) sendLines(conn, options.input, options.print);
+    });
+  }
   const { host, port, secure, hostHeader, target } = parseTarget(options.url);
   const relay = await startRelay({
     upstream: { host, port, secure, verify: options.insecure !== true },
@@ -77,6 +86,7 @@ export async function traceConnect(options: ConnectOptions): Promise<Traced> {
     await settle(relay);
     throw err;
   }
+  options.print(`transport: ${conn.transport}`);
   void drain(conn);
   if (options.input !== undefined) sendLines(conn, options.input, options.print);
   const done = conn.closed.then(async (info) => {

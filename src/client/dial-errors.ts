@@ -62,3 +62,17 @@ export class ProxyConnectError extends DialError {
     this.headers = headers;
   }
 }
+
+/**
+ * The dial asked for HTTP/2 (`http2: true`) and the server does not offer WebSockets over it: no
+ * `h2` by ALPN, or no `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441 §3). With `http2: 'auto'` the
+ * dialer falls back to HTTP/1.1 instead.
+ */
+export class Http2UnsupportedError extends DialError {
+  /** Always `'Http2UnsupportedError'`. */
+  override name = 'Http2UnsupportedError';
+
+  constructor(message: string) {
+    super('handshake', message);
+  }
+}

@@ -12,6 +12,7 @@ import { checkDeflateOptions } from '../protocol/deflate-negotiation.js';
 import { InvalidUrlError } from './dial-errors.js';
 import { type NegotiatedSettings, negotiateExtensions } from './dial-extensions.js';
 import { type HeaderLines, dialerHeaders, hasHeader, mergeHeaderLines, withoutHostBoundHeaders } from './dial-headers.js';
+import { DEFAULT_HTTP2_IDLE_TIMEOUT, type Http2Mode, attemptHttp2 } from './dial-http2.js';
 import { DialSession } from './dial-session.js';
 import { type DialTarget, parseDialUrl } from './dial-url.js';
 import { type ProxyOption, resolveProxy } from './proxy.js';
@@ -61,6 +62,15 @@ export interface DialerOptions extends ConnLimits, HeadLimits {
    * fails the dial with `BadHandshakeError`.
    */
   enableCompression?: boolean | PerMessageDeflateOptions;
+  /**
+   * WebSockets over HTTP/2 (RFC 8441). `'auto'`: over TLS, offer h2 by ALPN and open the WebSocket
+   * as a stream of a shared session when the server enables extended CONNECT, else use HTTP/1.1.
+   * `true`: require it (h2c by prior knowledge for `ws:`), failing with `Http2UnsupportedError`.
+   * `false` (the default): HTTP/1.1 only. Not used through a proxy.
+   */
+  http2?: Http2Mode;
+  /** How long an HTTP/2 session with no WebSocket left stays open for the next dial. Default 5 s. */
+  http2IdleTimeout?: number;
 }
 
 /** Options for one `Dialer.dial()` call. */
@@ -172,6 +182,21 @@ export class Dialer {
   private async attempt(session: DialSession, target: DialTarget, headers: HeaderLines): Promise<Attempt> {
     const options = this.options;
     const proxy = resolveProxy(options.proxy, target.url);
+    if (options.http2 !== undefined && options.http2 !== false) {
+      const overHttp2 = await attemptHttp2(session, target, withUrlCredentials(headers, target), {
+        mode: options.http2,
+        proxied: proxy !== null,
+        tls: target.secure ? this.tlsOptions(target) : {},
+        tlsIdentity: options.tls,
+        lookup: options.lookup,
+        timeout: options.handshakeTimeout ?? DEFAULT_DIAL_TIMEOUT,
+        idleTimeout: options.http2IdleTimeout ?? DEFAULT_HTTP2_IDLE_TIMEOUT,
+        subprotocols: options.subprotocols ?? [],
+        extensions: negotiateExtensions(this.deflate),
+        followRedirects: options.followRedirects === true,
+      });
+      if (overHttp2 !== null) return overHttp2;
+    }
     let socket: Duplex =
       proxy === null
         ? await session.connectTcp(target.hostname, target.port, options.lookup)

@@ -40,3 +40,4 @@ export * from './handshake.js';
 export * from './server-handshake.js';
 export * from './client-handshake.js';
 export * from './deflate-negotiation.js';
+export * from './h2-handshake.js';

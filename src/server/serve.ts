@@ -1,19 +1,25 @@
 /**
- * A WebSocket-only server on raw `node:net`: no HTTP server, the request head is parsed by the
- * protocol core. Requests that are not WebSocket upgrades get 426, other paths 404.
+ * A WebSocket-only server on raw `node:net` (or TLS): no HTTP server, the request head is parsed
+ * by the protocol core. Requests that are not WebSocket upgrades get 426, other paths 404. With
+ * `http2`, the same port also takes WebSockets as HTTP/2 streams (RFC 8441).
  */
-import { type Server, type Socket, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Conn } from '../connection/conn.js';
 import { CloseGoingAway } from '../protocol/close.js';
 import { HandshakeError } from '../protocol/errors.js';
+import { acceptStream, readStreamRequest, refuseStream } from './http2.js';
 import { listenError } from './listen-error.js';
 import { type ConnHandler, type ServerErrorHandler, printServerError, reportSafely, runHandler } from './run-handler.js';
-import { Upgrader, type UpgraderOptions } from './upgrader.js';
+import { type TransportOptions, createTransportServer } from './serve-transport.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, type UpgradeRequest, Upgrader, type UpgraderOptions } from './upgrader.js';
 
 export type { ConnHandler, RequestSummary, ServerErrorHandler } from './run-handler.js';
 
-/** Options for {@link serve}. */
-export interface ServeOptions {
+/**
+ * Options for {@link serve}. With `tls` it serves `wss:`; with `http2` the same port also takes
+ * WebSockets as HTTP/2 streams (RFC 8441), beside HTTP/1.1 upgrades unless `allowHTTP1` is false.
+ */
+export interface ServeOptions extends TransportOptions {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;
   /** Address to listen on. Default `127.0.0.1`. */
@@ -48,18 +54,25 @@ export class WebSocketServer {
   private readonly handshaking = new Set<Socket>();
   private closing: Promise<void> | null = null;
   private readonly afterClose: Array<() => void> = [];
+  private readonly secure: boolean;
+  private readonly closeSessions: () => void;
 
   /** @internal */
-  constructor(netServer: Server, host: string, port: number, path?: string) {
+  constructor(netServer: Server, host: string, port: number, path?: string, secure = false, closeSessions: () => void = () => {}) {
     this.netServer = netServer;
     this.host = host;
     this.port = port;
     this.path = path;
+    this.secure = secure;
+    this.closeSessions = closeSessions;
   }
 
-  /** The URL to dial: `ws://host:port` and the `path` option when there is one, with IPv6 hosts in brackets. */
+  /**
+   * The URL to dial: `ws://host:port` (`wss://` with TLS) and the `path` option when there is one,
+   * with IPv6 hosts in brackets.
+   */
   get url(): string {
-    return `ws://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}${this.path ?? ''}`;
+    return `${this.secure ? 'wss' : 'ws'}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}${this.path ?? ''}`;
   }
 
   /** Connections currently open. */
@@ -111,6 +124,7 @@ export class WebSocketServer {
       // A socket still sending its request head is no WebSocket yet: it is dropped, not waited for.
       for (const socket of this.handshaking) socket.destroy();
       this.handshaking.clear();
+      this.closeSessions();
       for (const conn of this.live) void conn.close(code, reason).catch(() => conn.closeNow());
       for (const fn of this.afterClose.splice(0)) fn();
     }).then(() => Promise.all([...this.live].map((c) => c.closed)).then(() => undefined));
@@ -140,34 +154,54 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
   const upgrader = options.upgrader instanceof Upgrader ? options.upgrader : new Upgrader(options.upgrader);
   const host = options.host ?? '127.0.0.1';
   const report = options.onError ?? printServerError;
-  const netServer = createServer({ noDelay: true });
   let server: WebSocketServer | null = null;
+  const wrongPath = (url: string): boolean => options.path !== undefined && url.split('?')[0] !== options.path;
+  const start = (conn: Conn, request: UpgradeRequest): void => {
+    server?.track(conn);
+    void runHandler(conn, request, handler, report);
+  };
 
-  netServer.on('connection', (socket) => {
-    // Failures surface through the handshake or the connection, which listens for errors itself.
-    socket.on('error', ignoreError);
-    if (server !== null && !server.handshakeStarted(socket)) return;
-    // Promise chains rather than an async function, which would stay alive (with its generator)
-    // for as long as each connection lasts.
-    upgrader.readRequest(socket).then(
-      (pending) => {
-        server?.handshakeEnded(socket);
-        const { request } = pending;
-        if (options.path !== undefined && request.url.split('?')[0] !== options.path) {
-          upgrader.refuse(pending, 404, 'not found');
+  const transport = createTransportServer(
+    { ...options, handshakeTimeout: upgrader.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT },
+    (socket) => {
+      // Failures surface through the handshake or the connection, which listens for errors itself.
+      socket.on('error', ignoreError);
+      if (server !== null && !server.handshakeStarted(socket)) return;
+      // Promise chains rather than an async function, which would stay alive (with its generator)
+      // for as long as each connection lasts.
+      upgrader.readRequest(socket).then(
+        (pending) => {
+          server?.handshakeEnded(socket);
+          const { request } = pending;
+          if (wrongPath(request.url)) {
+            upgrader.refuse(pending, 404, 'not found');
+            throw new HandshakeError(404, 'not found');
+          }
+          const conn = upgrader.accept(pending);
+          socket.off('error', ignoreError);
+          start(conn, request);
+        },
+      ).catch((err: unknown) => {
+        // A socket dropped because the server is shutting down is no error of anyone's.
+        if (server?.handshakeEndedByShutdown(socket) === true) return;
+        reportSafely(report, err);
+      });
+    },
+    (stream, headers) => {
+      // RFC 8441: the same checks, answers and handler, one stream of an HTTP/2 session.
+      try {
+        const pending = readStreamRequest(upgrader, stream, headers);
+        if (wrongPath(pending.request.url)) {
+          refuseStream(upgrader, pending, 404, 'not found');
           throw new HandshakeError(404, 'not found');
         }
-        const conn = upgrader.accept(pending);
-        socket.off('error', ignoreError);
-        server?.track(conn);
-        void runHandler(conn, request, handler, report);
-      },
-    ).catch((err: unknown) => {
-      // A socket dropped because the server is shutting down is no error of anyone's.
-      if (server?.handshakeEndedByShutdown(socket) === true) return;
-      reportSafely(report, err);
-    });
-  });
+        start(acceptStream(upgrader, pending), pending.request);
+      } catch (err) {
+        reportSafely(report, err);
+      }
+    },
+  );
+  const netServer = transport.server;
 
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(listenError(err, host, options.port ?? 0, 'the port option'));
@@ -176,7 +210,7 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
       netServer.off('error', onError);
       const address = netServer.address();
       const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
-      server = new WebSocketServer(netServer, host, port, options.path);
+      server = new WebSocketServer(netServer, host, port, options.path, transport.secure, () => transport.closeSessions());
       const signal = options.signal;
       if (signal !== undefined) {
         const onAbort = (): void => void server?.close();

@@ -9,7 +9,7 @@ import type { UpgradeRequestInfo } from '../protocol/server-handshake.js';
 
 /** The upgrade request, as the application sees it. */
 export interface UpgradeRequest {
-  /** `GET` (anything else is refused with 405). */
+  /** `GET` (anything else is refused with 405); `CONNECT` for an HTTP/2 stream (RFC 8441). */
   method: string;
   /** The request target, e.g. `/chat?room=1`. */
   url: string;
@@ -25,6 +25,8 @@ export interface UpgradeRequest {
   remoteAddress: string | undefined;
   /** The `node:http` request, when the upgrade came through `upgrade()`. */
   httpRequest?: IncomingMessage;
+  /** `'h2'` when the WebSocket came as an HTTP/2 stream (RFC 8441, `method` is then `CONNECT`); absent over HTTP/1.1. */
+  transport?: 'h2';
 }
 
 /** What a failed handshake looks like to the `error` option. */

@@ -4,6 +4,7 @@
  * read and parse ourselves.
  */
 import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { Conn } from '../connection/conn.js';
 import { type ConnLimits, type NegotiatedDeflate, type PerMessageDeflateOptions, deflateOptionsOf } from '../options.js';
@@ -18,6 +19,7 @@ import { type HeadersInit, HttpHeaders, headerEntries } from '../protocol/header
 import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser } from '../protocol/http-head.js';
 import { STATUS_TEXT } from '../protocol/handshake.js';
 import { type ConnHandler, type RequestSummary, type ServerErrorHandler, printServerError, reportSafely, runHandler } from './run-handler.js';
+import { upgradeStream } from './http2.js';
 import { type HandshakeFailure, type HttpErrorResponse, PendingUpgrade, type UpgradeRequest } from './upgrade-request.js';
 import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from '../protocol/server-handshake.js';
 
@@ -140,6 +142,14 @@ export class Upgrader {
   private handshakeFailed(err: unknown, request: RequestSummary, options: HandleUpgradeOptions): Promise<void> {
     reportSafely(options.onError ?? printServerError, err, request);
     return Promise.resolve();
+  }
+
+  /**
+   * Completes an upgrade offered as an HTTP/2 extended CONNECT stream (RFC 8441), from a Node
+   * `http2` server's `'stream'` event: the same checks and options as over HTTP/1.1, 200 on success.
+   */
+  upgradeStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, responseHeaders?: HeadersInit): Promise<Conn> {
+    return upgradeStream(this, stream, headers, responseHeaders);
   }
 
   /**

@@ -10,6 +10,8 @@ import { broadcast } from './broadcast.js';
 import { type Opened, openMany } from './connect.js';
 import { pingPong, pipelined } from './echo.js';
 import { handshakes } from './handshakes.js';
+import { h2Handshakes, h2OpenIdle, h2Pipelined } from './http2.js';
+import type { ClientHttp2Session } from 'node:http2';
 
 if (process.send === undefined) {
   console.error('the load generator runs under run.ts, which talks to it over IPC');
@@ -18,6 +20,7 @@ if (process.send === undefined) {
 
 /** Connections held open by `open-idle` until `close-idle`. */
 let idle: Opened[] = [];
+let idleSessions: ClientHttp2Session[] = [];
 
 async function run(job: Job): Promise<LoadResult> {
   switch (job.type) {
@@ -33,9 +36,20 @@ async function run(job: Job): Promise<LoadResult> {
       idle.push(...(await openMany(job.endpoint, job.connections, 200)));
       return { count: 0, seconds: 0, payloadBytes: 0, loadCpu: 0, serverCpu: 0, opened: idle.length };
     }
+    case 'h2-handshakes':
+      return h2Handshakes(job.endpoint, job.concurrency, job.timing);
+    case 'h2-pipelined':
+      return h2Pipelined(job.endpoint, job.size, job.timing);
+    case 'h2-open-idle': {
+      const { session, opened } = await h2OpenIdle(job.endpoint, job.connections);
+      idleSessions.push(session);
+      return { count: 0, seconds: 0, payloadBytes: 0, loadCpu: 0, serverCpu: 0, opened };
+    }
     case 'close-idle': {
       for (const c of idle) c.socket.destroy();
       idle = [];
+      for (const s of idleSessions) s.destroy();
+      idleSessions = [];
       return { count: 0, seconds: 0, payloadBytes: 0, loadCpu: 0, serverCpu: 0 };
     }
   }

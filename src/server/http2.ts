@@ -1,0 +1,172 @@
+/**
+ * The server side of RFC 8441: accepting a WebSocket offered as an extended CONNECT stream of a
+ * Node `http2` server, with the same options and checks as an HTTP/1.1 upgrade (origin,
+ * subprotocols, permessage-deflate, version), the refusals with their statuses, and 200 on success.
+ *
+ * The `http2` server must advertise the extended CONNECT (RFC 8441 §3):
+ * `http2.createSecureServer({ settings: { enableConnectProtocol: true }, ... })`.
+ */
+import { type Http2Stream, type IncomingHttpHeaders, type ServerHttp2Stream, constants } from 'node:http2';
+import { Conn } from '../connection/conn.js';
+import { streamTransport } from '../connection-h2/stream-socket.js';
+import { type NegotiatedDeflate, type PerMessageDeflateOptions, deflateOptionsOf } from '../options.js';
+import { acceptDeflateOffer } from '../protocol/deflate-negotiation.js';
+import { HandshakeError, InvalidHeaderError } from '../protocol/errors.js';
+import { type ConnectRequestInfo, buildConnectRefusal, buildConnectResponse, validateConnectRequest } from '../protocol/h2-handshake.js';
+import { STATUS_TEXT } from '../protocol/handshake.js';
+import { type HeadersInit, headerEntries } from '../protocol/headers.js';
+import { isSameOrigin, selectSubprotocol } from '../protocol/server-handshake.js';
+import type { UpgradeRequest, Upgrader } from './upgrader.js';
+
+/** An extended CONNECT request checked against RFC 8441 §4-5, not answered yet. */
+export class PendingStreamUpgrade {
+  readonly request: UpgradeRequest;
+  /** @internal */
+  readonly stream: ServerHttp2Stream;
+  /** @internal */
+  readonly info: ConnectRequestInfo;
+  /** @internal */
+  settled = false;
+
+  /** @internal */
+  constructor(stream: ServerHttp2Stream, request: UpgradeRequest, info: ConnectRequestInfo) {
+    this.stream = stream;
+    this.request = request;
+    this.info = info;
+  }
+}
+
+const deflateOf = new WeakMap<Upgrader, PerMessageDeflateOptions | null>();
+
+/**
+ * Checks a stream's request headers (RFC 8441 §4, §5; RFC 6455 §4.2.1 for the version and
+ * headers). On failure it answers with the HTTP error and throws a `HandshakeError`.
+ */
+export function readStreamRequest(upgrader: Upgrader, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): PendingStreamUpgrade {
+  // Until a Conn owns the stream, a reset by the peer must not crash the process.
+  stream.on('error', ignoreError);
+  let info: ConnectRequestInfo;
+  try {
+    info = validateConnectRequest(headers);
+  } catch (err) {
+    const failure = err instanceof HandshakeError ? err : new HandshakeError(400, String(err));
+    answerError(upgrader, stream, failure, undefined);
+    throw failure;
+  }
+  const request: UpgradeRequest = {
+    method: 'CONNECT',
+    url: info.path,
+    headers: info.headers,
+    host: info.host,
+    origin: info.origin,
+    subprotocols: info.subprotocols,
+    remoteAddress: stream.session?.socket.remoteAddress,
+    transport: 'h2',
+  };
+  return new PendingStreamUpgrade(stream, request, info);
+}
+
+/**
+ * Answers a pending stream with 200 and returns the connection, after the origin check,
+ * subprotocol selection and permessage-deflate negotiation, as `Upgrader.accept` does over
+ * HTTP/1.1. On failure it answers with an HTTP error and throws.
+ */
+export function acceptStream(upgrader: Upgrader, pending: PendingStreamUpgrade, responseHeaders?: HeadersInit): Conn {
+  if (pending.settled) throw new Error('websocket: this upgrade was already accepted or refused');
+  pending.settled = true;
+  const { stream, info, request } = pending;
+  const options = upgrader.options;
+  try {
+    const checkOrigin = options.checkOrigin ?? ((r: UpgradeRequest) => isSameOrigin(r.origin, r.host));
+    if (!checkOrigin(request)) throw new HandshakeError(403, 'origin not allowed');
+    const extra = headerEntries(responseHeaders);
+    let subprotocol = selectSubprotocol(info.subprotocols, options.subprotocols ?? []);
+    // As over HTTP/1.1 (gorilla compatibility), a sec-websocket-protocol response header picks it.
+    const chosen = extra.findIndex(([name]) => name.toLowerCase() === 'sec-websocket-protocol');
+    if (chosen >= 0) {
+      const value = extra[chosen]![1];
+      if (!info.subprotocols.includes(value)) throw new InvalidHeaderError(`subprotocol ${JSON.stringify(value)} was not offered by the client`);
+      subprotocol = value;
+      extra.splice(chosen, 1);
+    }
+    const deflateOptions = deflateOptionsFor(upgrader);
+    const agreed = deflateOptions === null ? null : acceptDeflateOffer(info.extensions, deflateOptions);
+    const deflate: NegotiatedDeflate | null = agreed === null ? null : { params: agreed.params, options: deflateOptions! };
+    const response = buildConnectResponse({ key: info.key, subprotocol, extensions: agreed === null ? [] : [agreed.response], headers: extra });
+    if (stream.destroyed || stream.closed) throw new HandshakeError(400, 'the stream closed during the handshake');
+    stream.respond(response);
+    stream.off('error', ignoreError);
+    return new Conn({
+      ...options,
+      role: 'server',
+      ...streamTransport(stream),
+      deflate,
+      ...(subprotocol !== undefined ? { subprotocol } : {}),
+    });
+  } catch (err) {
+    const failure = err instanceof HandshakeError ? err : new HandshakeError(500, err instanceof Error ? err.message : String(err));
+    answerError(upgrader, stream, failure, request);
+    throw err instanceof InvalidHeaderError ? err : failure;
+  }
+}
+
+/** Refuses a pending stream with an HTTP error (through the upgrader's `error` option, if set). */
+export function refuseStream(
+  upgrader: Upgrader,
+  pending: PendingStreamUpgrade,
+  status: number,
+  message = STATUS_TEXT[status] ?? 'refused',
+  headers: HeadersInit = [],
+): void {
+  if (pending.settled) throw new Error('websocket: this upgrade was already accepted or refused');
+  pending.settled = true;
+  answerError(upgrader, pending.stream, new HandshakeError(status, message, headerEntries(headers)), pending.request);
+}
+
+/** `readStreamRequest` and `acceptStream` in one step. */
+export function upgradeStream(upgrader: Upgrader, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, responseHeaders?: HeadersInit): Promise<Conn> {
+  try {
+    return Promise.resolve(acceptStream(upgrader, readStreamRequest(upgrader, stream, headers), responseHeaders));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function deflateOptionsFor(upgrader: Upgrader): PerMessageDeflateOptions | null {
+  let options = deflateOf.get(upgrader);
+  if (options === undefined) {
+    // The Upgrader constructor has already checked these options.
+    options = deflateOptionsOf(upgrader.options.enableCompression);
+    deflateOf.set(upgrader, options);
+  }
+  return options;
+}
+
+/**
+ * Answers a refused stream with its status and a short body, then resets what is left of the
+ * request with NO_ERROR (RFC 9113 §8.1: the answer is complete; the client need not send more).
+ */
+function answerError(upgrader: Upgrader, stream: Http2Stream, err: HandshakeError, request: UpgradeRequest | undefined): void {
+  if (stream.destroyed || stream.closed || (stream as ServerHttp2Stream).headersSent) return;
+  let status = err.status;
+  let headers: Iterable<readonly [string, string]> = err.headers;
+  let body = err.message;
+  const custom = upgrader.options.error?.({ status, reason: err.message, request });
+  if (custom) {
+    status = custom.status ?? status;
+    if (custom.headers !== undefined) headers = [...err.headers, ...headerEntries(custom.headers)];
+    body = custom.body ?? body;
+  }
+  let refusal: ReturnType<typeof buildConnectRefusal>;
+  try {
+    refusal = buildConnectRefusal(status, body, headers);
+  } catch {
+    refusal = buildConnectRefusal(status, err.message, err.headers);
+  }
+  (stream as ServerHttp2Stream).respond(refusal.headers);
+  stream.end(refusal.body, () => {
+    if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+  });
+}
+
+function ignoreError(): void {}
