@@ -114,12 +114,20 @@ export function buildConnectResponse(init: ConnectResponseInit): Record<string, 
   return out;
 }
 
+/** A refusal of an extended CONNECT, as {@link buildConnectRefusal} builds it. */
+export interface ConnectRefusal {
+  /** The response header block, `:status` included. */
+  headers: Record<string, string | string[]>;
+  /** A short plain-text body saying why. */
+  body: Buffer;
+}
+
 /** An HTTP error that refuses the WebSocket: the header block and a short plain-text body. */
 export function buildConnectRefusal(
   status: number,
   message: string,
   headers: Iterable<readonly [string, string]> = [],
-): { headers: Record<string, string | string[]>; body: Buffer } {
+): ConnectRefusal {
   const body = Buffer.from(`${message}\n`, 'utf8');
   const out: Record<string, string | string[]> = { ':status': String(status), 'content-type': 'text/plain; charset=utf-8' };
   for (const [name, value] of headers) addHeader(out, name.toLowerCase(), value);
@@ -154,6 +162,10 @@ export interface ConnectRequestInit {
 
 const RESERVED_REQUEST_HEADERS = new Set(['host', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);
 
+/**
+ * The header block of a client's extended CONNECT (RFC 8441 §4): `:method CONNECT`,
+ * `:protocol websocket`, and the WebSocket headers of RFC 6455 §4.1 without key or upgrade.
+ */
 export function buildConnectRequest(init: ConnectRequestInit): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {
     ':method': 'CONNECT',
@@ -183,16 +195,25 @@ export function buildConnectRequest(init: ConnectRequestInit): Record<string, st
 
 /** What the client offered, to check the answer against. */
 export interface ConnectExpectations {
+  /** Subprotocols offered. */
   subprotocols: readonly string[];
   /** Names of the extensions offered. */
   extensions: readonly string[];
+}
+
+/** What the server agreed to, from {@link validateConnectResponse}. */
+export interface ConnectAgreement {
+  /** The subprotocol chosen, or '' for none. */
+  subprotocol: string;
+  /** The extensions accepted, with their parameters. */
+  extensions: ExtensionOffer[];
 }
 
 /**
  * RFC 8441 §5: a 2xx opens the WebSocket; the subprotocol and extensions chosen must be among
  * those offered (RFC 6455 §4.1). Throws `BadHandshakeError` otherwise.
  */
-export function validateConnectResponse(status: number, headers: HttpHeaders, expect: ConnectExpectations): { subprotocol: string; extensions: ExtensionOffer[] } {
+export function validateConnectResponse(status: number, headers: HttpHeaders, expect: ConnectExpectations): ConnectAgreement {
   const fail = (message: string): BadHandshakeError => new BadHandshakeError(`websocket: bad handshake: ${message}`, status, headers);
   if (status < 200 || status > 299) throw fail(`unexpected status ${status}`);
   let subprotocol = '';

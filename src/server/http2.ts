@@ -20,6 +20,7 @@ import type { UpgradeRequest, Upgrader } from './upgrader.js';
 
 /** An extended CONNECT request checked against RFC 8441 §4-5, not answered yet. */
 export class PendingStreamUpgrade {
+  /** The request, as the application sees it (`transport: 'h2'`, `method: 'CONNECT'`). */
   readonly request: UpgradeRequest;
   /** @internal */
   readonly stream: ServerHttp2Stream;
