@@ -1,0 +1,314 @@
+/**
+ * The Hub's backplane on Redis. A publish goes through Redis (sharded pub/sub where the server has
+ * it) and each process delivers to its own members; a process listens to a topic only while it
+ * has members there. Topics on streams keep their messages (XADD, bounded) with ids to resume from.
+ * When Redis is unreachable, delivery stays local, the gap is reported when it is back and, for
+ * topics on streams, filled.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { DataMessageType } from '../connection/message.js';
+import type { Backplane, BackplaneReceiver, TopicHistory } from '../hub/backplane.js';
+import { compareMessageIds } from '../hub/topic-message.js';
+import { type Envelope, decodeLive, encodeHeader, encodeLive, text } from './envelope.js';
+import type { RedisLink } from './link.js';
+import { readAfter, readHistory } from './stream-history.js';
+
+export interface RedisBackplaneOptions {
+  /** Prefix of the keys and channels. Default 'rfc6455:'. */
+  prefix?: string;
+  /** Topics carried on a Redis Stream, so clients can resume: all (true), none (false, the default), or those the function picks. */
+  streams?: boolean | ((topic: string) => boolean);
+  /** Entries kept per stream (`MAXLEN ~`). Default 1000. */
+  maxLength?: number;
+  /** Keep entries by age instead (ms, `MINID ~`). */
+  maxAge?: number;
+  /** SPUBLISH/SSUBSCRIBE (true) or PUBLISH/SUBSCRIBE (false). Default: sharded when the server is 7.0 or later. */
+  sharded?: boolean;
+  /** Publishes to stream topics held while Redis is unreachable, sent when it is back. Default 10,000. */
+  maxOutbox?: number;
+}
+
+/** A period without Redis, reported once Redis is back. */
+export interface BackplaneGap {
+  readonly since: Date;
+  readonly durationMs: number;
+  /** The topics this process had members on. */
+  readonly topics: string[];
+  /** Messages recovered from streams and delivered late. */
+  readonly recovered: number;
+}
+
+export interface RedisBackplaneStats {
+  published: number;
+  received: number;
+  /** Periods without Redis. */
+  gaps: number;
+  recovered: number;
+  /** Publishes made while Redis was unreachable (delivered locally only, or held for a stream). */
+  unrelayed: number;
+  /** Held publishes dropped because the outbox was full. */
+  outboxDropped: number;
+  /** Malformed messages and failed commands. */
+  errors: number;
+}
+
+interface TopicState {
+  readonly topic: string;
+  readonly stream: boolean;
+  readonly channel: string;
+  readonly key: string;
+  /** The last stream id delivered here: nothing at or before it is delivered again. */
+  lastId: string | null;
+  /** While a gap is being filled: live messages wait here. */
+  waiting: Envelope[] | null;
+}
+
+interface HeldPublish {
+  readonly topic: string;
+  readonly type: DataMessageType;
+  readonly data: Buffer;
+}
+
+/** XADD and publish in one step, so the stream's order is the order messages are published in. */
+const XADD_AND_PUBLISH = `local id = redis.call('XADD', KEYS[1], ARGV[1], '~', ARGV[2], '*', 'h', ARGV[3], 'd', ARGV[4])
+redis.call(ARGV[5], ARGV[6], id .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
+return id`;
+
+/**
+ * Events: 'down' (Redis unreachable), 'up' (back), 'gap' (`BackplaneGap`, after 'up'), 'failure'
+ * (an error; the backplane carries on). Listeners that throw are ignored.
+ */
+export class RedisBackplane extends EventEmitter implements Backplane {
+  readonly stats: RedisBackplaneStats = { published: 0, received: 0, gaps: 0, recovered: 0, unrelayed: 0, outboxDropped: 0, errors: 0 };
+  private readonly origin = randomBytes(6).toString('hex');
+  private readonly topics = new Map<string, TopicState>();
+  private readonly byChannel = new Map<string, TopicState>();
+  private readonly outbox: HeldPublish[] = [];
+  private readonly prefix: string;
+  private readonly maxLength: number;
+  private readonly maxOutbox: number;
+  private receiver: BackplaneReceiver | null = null;
+  private shardedPromise: Promise<boolean> | null = null;
+  private up: boolean;
+  /** Whether Redis was ever reachable: the first connection is not a gap. */
+  private wasUp: boolean;
+  private downSince: number | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly link: RedisLink,
+    private readonly options: RedisBackplaneOptions = {},
+  ) {
+    super();
+    this.prefix = options.prefix ?? 'rfc6455:';
+    this.maxLength = options.maxLength ?? 1000;
+    this.maxOutbox = options.maxOutbox ?? 10_000;
+    this.up = link.isReady();
+    this.wasUp = this.up;
+    link.listen({
+      message: (channel, message) => this.onMessage(channel, message),
+      ready: (ready) => (ready ? void this.recover() : this.onDown()),
+      error: (err) => this.fail(err),
+    });
+  }
+
+  /** Whether Redis is reachable now. */
+  get connected(): boolean {
+    return this.up;
+  }
+
+  attach(receiver: BackplaneReceiver): void {
+    if (this.receiver !== null) throw new Error('this backplane serves a hub already');
+    this.receiver = receiver;
+  }
+
+  async join(topic: string): Promise<void> {
+    const state: TopicState = { topic, stream: this.isStream(topic), channel: `${this.prefix}t:{${topic}}`, key: `${this.prefix}s:{${topic}}`, lastId: null, waiting: null };
+    this.topics.set(topic, state);
+    this.byChannel.set(state.channel, state);
+    // While Redis is away, the subscription is made when it is back (recover()).
+    if (this.up) await this.link.subscribe(state.channel, await this.sharded());
+  }
+
+  async leave(topic: string): Promise<void> {
+    const state = this.topics.get(topic);
+    if (state === undefined) return;
+    this.topics.delete(topic);
+    this.byChannel.delete(state.channel);
+    if (this.up) await this.link.unsubscribe(state.channel, await this.sharded());
+  }
+
+  async publish(topic: string, type: DataMessageType, data: Buffer, tag: string): Promise<boolean> {
+    const stream = this.isStream(topic);
+    if (!this.up) {
+      this.stats.unrelayed++;
+      if (stream) this.hold({ topic, type, data });
+      return false;
+    }
+    try {
+      await this.send(topic, type, data, tag, false);
+      this.stats.published++;
+      return true;
+    } catch (err) {
+      this.fail(err);
+      this.stats.unrelayed++;
+      if (stream) this.hold({ topic, type, data });
+      return false;
+    }
+  }
+
+  async history(topic: string, since: string): Promise<TopicHistory> {
+    if (!this.isStream(topic)) return { messages: [], missed: true };
+    const read = await readHistory(this.link, this.streamKey(topic), since, this.maxLength);
+    return { messages: read.entries.map((e) => ({ topic, id: e.id, type: e.type, data: e.data })), missed: read.missed };
+  }
+
+  /** Stops listening (the Redis clients stay open: they are the application's). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const channels = [...this.byChannel.keys()];
+    this.topics.clear();
+    this.byChannel.clear();
+    this.link.detach();
+    if (!this.up) return;
+    const sharded = await this.sharded();
+    await Promise.all(channels.map((c) => this.link.unsubscribe(c, sharded).catch(() => {})));
+  }
+
+  private isStream(topic: string): boolean {
+    const streams = this.options.streams ?? false;
+    return typeof streams === 'function' ? streams(topic) : streams;
+  }
+
+  private streamKey(topic: string): string {
+    return `${this.prefix}s:{${topic}}`;
+  }
+
+  private async send(topic: string, type: DataMessageType, data: Buffer, tag: string, deliveredLocally: boolean): Promise<void> {
+    const sharded = await this.sharded();
+    const channel = `${this.prefix}t:{${topic}}`;
+    const header = encodeHeader(this.origin, deliveredLocally, type, tag);
+    const publish = sharded ? 'SPUBLISH' : 'PUBLISH';
+    if (!this.isStream(topic)) {
+      await this.link.command([publish, channel, encodeLive(header, data)]);
+      return;
+    }
+    const trim = this.options.maxAge === undefined ? ['MAXLEN', String(this.maxLength)] : ['MINID', `${Math.max(0, Date.now() - this.options.maxAge)}-0`];
+    await this.link.command(['EVAL', XADD_AND_PUBLISH, '1', this.streamKey(topic), ...trim, header, data, publish, channel]);
+  }
+
+  private sharded(): Promise<boolean> {
+    if (this.options.sharded !== undefined) return Promise.resolve(this.options.sharded);
+    this.shardedPromise ??= this.link.command(['INFO', 'server']).then(
+      (reply) => Number(/redis_version:(\d+)/.exec(text(reply) ?? '')?.[1] ?? 0) >= 7,
+      (err: unknown) => {
+        this.shardedPromise = null; // ask again next time
+        throw err;
+      },
+    );
+    return this.shardedPromise;
+  }
+
+  private hold(message: HeldPublish): void {
+    if (this.outbox.length >= this.maxOutbox) {
+      this.outbox.shift();
+      this.stats.outboxDropped++;
+    }
+    this.outbox.push(message);
+  }
+
+  private onMessage(channel: string, raw: Buffer): void {
+    const state = this.byChannel.get(channel);
+    if (state === undefined) return; // left meanwhile
+    const envelope = decodeLive(raw);
+    if (envelope === null) {
+      this.stats.errors++;
+      return;
+    }
+    if (state.waiting !== null) state.waiting.push(envelope);
+    else this.accept(state, envelope);
+  }
+
+  /** Delivers a message once: for a stream topic, only if it is after the last one delivered. */
+  private accept(state: TopicState, envelope: Envelope): boolean {
+    if (state.stream && envelope.id !== null) {
+      if (state.lastId !== null && compareMessageIds(envelope.id, state.lastId) <= 0) return false;
+      state.lastId = envelope.id;
+    }
+    if (envelope.origin === this.origin && envelope.deliveredLocally) return false; // this process had it already
+    this.stats.received++;
+    try {
+      this.receiver?.({ topic: state.topic, id: envelope.id, type: envelope.type, data: envelope.data }, envelope.origin === this.origin ? envelope.tag : '');
+    } catch (err) {
+      this.fail(err);
+    }
+    return true;
+  }
+
+  private onDown(): void {
+    if (!this.up) return;
+    this.up = false;
+    this.downSince = Date.now();
+    this.emitSafely('down');
+  }
+
+  /** Redis is back: subscribe again, fill what streams kept of the gap, send what was held. */
+  private async recover(): Promise<void> {
+    if (this.up || this.closed) return;
+    this.up = true;
+    const since = this.downSince ?? Date.now();
+    const isGap = this.wasUp;
+    this.wasUp = true;
+    this.downSince = null;
+    this.emitSafely('up');
+    let recovered = 0;
+    try {
+      const sharded = await this.sharded();
+      const states = [...this.topics.values()];
+      await Promise.all(states.map((s) => this.link.subscribe(s.channel, sharded)));
+      for (const state of states) if (state.stream) recovered += await this.fill(state, since);
+      for (const held of this.outbox.splice(0)) await this.send(held.topic, held.type, held.data, '', true);
+    } catch (err) {
+      this.fail(err); // Redis went away again: the next 'ready' starts over
+    }
+    if (!isGap) return;
+    this.stats.gaps++;
+    this.stats.recovered += recovered;
+    this.emitSafely('gap', { since: new Date(since), durationMs: Date.now() - since, topics: [...this.topics.keys()], recovered } satisfies BackplaneGap);
+  }
+
+  /** Delivers the stream entries after the last one delivered here, then the live ones that waited. */
+  private async fill(state: TopicState, downSince: number): Promise<number> {
+    const waiting: Envelope[] = [];
+    state.waiting = waiting;
+    let recovered = 0;
+    try {
+      const entries = await readAfter(this.link, state.key, state.lastId ?? `${downSince}-0`, this.maxLength);
+      for (const entry of entries) if (this.accept(state, entry)) recovered++;
+    } finally {
+      if (state.waiting === waiting) state.waiting = null;
+      for (const envelope of waiting) this.accept(state, envelope);
+    }
+    return recovered;
+  }
+
+  private fail(err: unknown): void {
+    this.stats.errors++;
+    this.emitSafely('failure', err);
+  }
+
+  private emitSafely(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch {
+      // a listener threw: the backplane carries on
+    }
+  }
+}
+
+/** A backplane on Redis for a `Hub`, over a `RedisLink` (`fromNodeRedis` or `fromIoredis`). */
+export function redisBackplane(link: RedisLink, options: RedisBackplaneOptions = {}): RedisBackplane {
+  return new RedisBackplane(link, options);
+}
