@@ -11,14 +11,17 @@ import type { TopicMessage } from './topic-message.js';
 export type SlowSubscriberPolicy = 'close' | 'skip';
 
 export interface SlowSubscriberLimits {
-  /** Messages written and not yet accepted by the connection. Default 256. */
+  /**
+   * Messages written and not yet accepted by the connection. Default 4096: a connection accepts
+   * writes asynchronously, so a burst (many messages in one read from Redis) counts whole here.
+   */
   maxPendingMessages: number;
   /** Bytes held for the connection (its `bufferedAmount`, or the size of the writes not yet accepted). Default 1 MiB. */
   maxPendingBytes: number;
 }
 
 export const SLOW_SUBSCRIBER_DEFAULTS: Readonly<SlowSubscriberLimits> = Object.freeze({
-  maxPendingMessages: 256,
+  maxPendingMessages: 4096,
   maxPendingBytes: 1024 * 1024,
 });
 

@@ -27,6 +27,8 @@ export interface RedisBackplaneOptions {
   sharded?: boolean;
   /** Publishes to stream topics held while Redis is unreachable, sent when it is back. Default 10,000. */
   maxOutbox?: number;
+  /** Most messages replayed to one client, or recovered per topic after a gap. Default 10,000. */
+  maxReplay?: number;
 }
 
 /** A period without Redis, reported once Redis is back. */
@@ -88,6 +90,7 @@ export class RedisBackplane extends EventEmitter implements Backplane {
   private readonly prefix: string;
   private readonly maxLength: number;
   private readonly maxOutbox: number;
+  private readonly maxReplay: number;
   private receiver: BackplaneReceiver | null = null;
   private shardedPromise: Promise<boolean> | null = null;
   private up: boolean;
@@ -104,6 +107,7 @@ export class RedisBackplane extends EventEmitter implements Backplane {
     this.prefix = options.prefix ?? 'rfc6455:';
     this.maxLength = options.maxLength ?? 1000;
     this.maxOutbox = options.maxOutbox ?? 10_000;
+    this.maxReplay = options.maxReplay ?? 10_000;
     this.up = link.isReady();
     this.wasUp = this.up;
     link.listen({
@@ -160,7 +164,7 @@ export class RedisBackplane extends EventEmitter implements Backplane {
 
   async history(topic: string, since: string): Promise<TopicHistory> {
     if (!this.isStream(topic)) return { messages: [], missed: true };
-    const read = await readHistory(this.link, this.streamKey(topic), since, this.maxLength);
+    const read = await readHistory(this.link, this.streamKey(topic), since, this.maxReplay);
     return { messages: read.entries.map((e) => ({ topic, id: e.id, type: e.type, data: e.data })), missed: read.missed };
   }
 
@@ -285,7 +289,7 @@ export class RedisBackplane extends EventEmitter implements Backplane {
     state.waiting = waiting;
     let recovered = 0;
     try {
-      const entries = await readAfter(this.link, state.key, state.lastId ?? `${downSince}-0`, this.maxLength);
+      const entries = await readAfter(this.link, state.key, state.lastId ?? `${downSince}-0`, this.maxReplay);
       for (const entry of entries) if (this.accept(state, entry)) recovered++;
     } finally {
       if (state.waiting === waiting) state.waiting = null;

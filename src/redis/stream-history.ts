@@ -12,14 +12,24 @@ export interface StreamRead {
   readonly missed: boolean;
 }
 
-/** Entries strictly after `since`, at most `count`. */
-export async function readAfter(link: RedisLink, key: string, since: string, count: number): Promise<Envelope[]> {
-  const reply = await link.command(['XRANGE', key, `(${since}`, '+', 'COUNT', String(count)]);
-  if (!Array.isArray(reply)) return [];
+/** Entries read per XRANGE. */
+const PAGE = 500;
+
+/** Entries strictly after `since`, oldest first, at most `limit` (read a page at a time). */
+export async function readAfter(link: RedisLink, key: string, since: string, limit: number): Promise<Envelope[]> {
   const out: Envelope[] = [];
-  for (const entry of reply) {
-    const envelope = decodeEntry(entry);
-    if (envelope !== null) out.push(envelope);
+  let after = since;
+  while (out.length < limit) {
+    const count = Math.min(PAGE, limit - out.length);
+    const reply = await link.command(['XRANGE', key, `(${after}`, '+', 'COUNT', String(count)]);
+    if (!Array.isArray(reply) || reply.length === 0) break;
+    for (const entry of reply) {
+      const envelope = decodeEntry(entry);
+      if (envelope !== null) out.push(envelope);
+    }
+    const lastId = Array.isArray(reply.at(-1)) ? text((reply.at(-1) as unknown[])[0]) : null;
+    if (lastId === null || reply.length < count) break;
+    after = lastId;
   }
   return out;
 }
