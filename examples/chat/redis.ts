@@ -16,6 +16,7 @@ export async function redisBackplaneFor(url: string): Promise<ChatRedis> {
   const client = createClient({ url, socket: { reconnectStrategy } });
   const subscriber = client.duplicate();
   const backplane = redisBackplane(fromNodeRedis(client, subscriber), { streams: true, maxLength: 1000 });
+  backplane.on('up', () => console.log('chat: Redis connected'));
   backplane.on('down', () => console.warn('chat: Redis unreachable; the room is local until it is back'));
   backplane.on('gap', (gap: { durationMs: number; recovered: number }) =>
     console.warn(`chat: Redis back after ${gap.durationMs} ms; ${gap.recovered} messages recovered`),

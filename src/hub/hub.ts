@@ -10,7 +10,7 @@ import { ClosePolicyViolation } from '../protocol/close.js';
 import type { Backplane } from './backplane.js';
 import { ReplayWriter } from './replay.js';
 import { SLOW_SUBSCRIBER_DEFAULTS, type SlowSubscriberLimits, type SlowSubscriberPolicy, Subscriber } from './subscriber.js';
-import type { TopicMessage } from './topic-message.js';
+import { type TopicMessage, compareMessageIds } from './topic-message.js';
 import { toBuffer } from './to-buffer.js';
 
 export interface HubOptions extends Partial<SlowSubscriberLimits> {
@@ -120,6 +120,7 @@ export class Hub {
     const subscriber = this.subscriberOf.get(conn);
     if (subscriber === undefined || !subscriber.topics.delete(topic)) return false;
     subscriber.replaying.delete(topic);
+    subscriber.replayedThrough.delete(topic);
     const members = this.topicMembers.get(topic);
     members?.delete(subscriber);
     if (members !== undefined && members.size === 0) this.dropTopic(topic);
@@ -212,7 +213,7 @@ export class Hub {
     if (members === undefined || members.size === 0) return;
     let prepared: PreparedMessage | null = null;
     for (const subscriber of [...members]) {
-      if (subscriber.conn === except) continue;
+      if (subscriber.conn === except || this.replayedAlready(subscriber, message)) continue;
       const waiting = subscriber.replaying.get(message.topic);
       if (waiting !== undefined) {
         if (waiting.length >= this.limits.maxPendingMessages) this.tooSlow(subscriber, message.topic);
@@ -222,6 +223,15 @@ export class Hub {
       prepared ??= this.prepare(message);
       if (prepared !== null) this.send(subscriber, prepared, message.topic);
     }
+  }
+
+  /** Whether the subscriber's replay held this message already (the live copy arrived after it). */
+  private replayedAlready(subscriber: Subscriber, message: TopicMessage): boolean {
+    const through = subscriber.replayedThrough.get(message.topic);
+    if (through === undefined || message.id === null) return false;
+    if (compareMessageIds(message.id, through) <= 0) return true;
+    subscriber.replayedThrough.delete(message.topic); // live has caught up
+    return false;
   }
 
   /** Frames a message; null (and reported) when `encode` throws. */

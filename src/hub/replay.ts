@@ -48,7 +48,10 @@ export class ReplayWriter {
         if (message.id !== null) last = message.id;
       }
     }
-    if (this.stillReplaying(waiting)) this.subscriber.replaying.delete(this.topic);
+    if (this.stillReplaying(waiting)) {
+      this.subscriber.replaying.delete(this.topic);
+      if (last !== null) this.subscriber.replayedThrough.set(this.topic, last);
+    }
     return { replayed, missed: history.missed };
   }
 

@@ -30,6 +30,11 @@ export class Subscriber {
   readonly topics = new Set<string>();
   /** Topics being replayed: live messages wait here until the replay is written. */
   readonly replaying = new Map<string, TopicMessage[]>();
+  /**
+   * After a replay, per topic, the last id replayed: history can be read before the same message
+   * arrives live, and then the live copy must not be written again.
+   */
+  readonly replayedThrough = new Map<string, string>();
   pendingMessages = 0;
   pendingBytes = 0;
   /** Messages not written because the subscriber was too slow (policy 'skip'). */

@@ -1,0 +1,82 @@
+/**
+ * The chat scaled out: three chat processes (child processes) sharing the room through a real
+ * Redis. Every message reaches every member exactly once, in each publisher's order; a process
+ * killed with SIGKILL mid-run costs its members nothing once they resume on another process.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChatProcess, ChatMember, sequence, startChatProcess } from './chat-processes.js';
+import { type RedisServer, skipRedisTests, startRedis } from './redis-server.js';
+
+describe.skipIf(skipRedisTests)('the chat on three processes and Redis', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  /** The first member on each process hears its own line back: the process's Redis subscription is live. */
+  async function firstMembers(processes: ChatProcess[], prefix: string): Promise<ChatMember[]> {
+    const firsts: ChatMember[] = [];
+    for (const [i, p] of processes.entries()) {
+      const member = await ChatMember.join(p.port, `${prefix}${i}`);
+      await member.say(`sync-${prefix}${i}:0`);
+      await member.until(() => member.hasAll(`sync-${prefix}${i}`, 1));
+      firsts.push(member);
+    }
+    return firsts;
+  }
+
+  it('300 members over 3 processes: every message to every member exactly once, in per-publisher order', async () => {
+    const processes = await Promise.all([0, 1, 2].map(() => startChatProcess(redis.url)));
+    const members = await firstMembers(processes, 'first');
+    const joining: Array<Promise<ChatMember>> = [];
+    for (let i = members.length; i < 300; i++) joining.push(ChatMember.join(processes[i % 3]!.port, `m${i}`));
+    members.push(...(await Promise.all(joining)));
+
+    const publishers = members.slice(0, 30);
+    const perPublisher = 10;
+    await Promise.all(publishers.flatMap((m) => sequence(perPublisher).map((seq) => m.say(`${m.name}:${seq}`))));
+    const everything = (m: ChatMember): boolean => publishers.every((p) => m.hasAll(p.name, perPublisher));
+    await Promise.all(members.map((m) => m.until(() => everything(m))));
+    for (const member of members) {
+      for (const publisher of publishers) expect(member.received.get(publisher.name)).toEqual(sequence(perPublisher));
+    }
+  }, 120_000);
+
+  it('a process killed with SIGKILL mid-run: its members resume elsewhere and miss nothing', async () => {
+    const processes = await Promise.all([0, 1, 2].map(() => startChatProcess(redis.url)));
+    const members = await firstMembers(processes, 'k');
+    for (let i = members.length; i < 30; i++) members.push(await ChatMember.join(processes[i % 3]!.port, `k${i}`));
+    const victims = members.filter((_, i) => i % 3 === 2);
+    // Publishers on the two processes that live; each waits for its own line before the next.
+    const publishers = members.filter((_, i) => i % 3 !== 2).slice(0, 4);
+    const count = 60;
+    let published = 0;
+    let killed: Promise<void> | null = null;
+    const publishing = publishers.map(async (publisher) => {
+      for (const seq of sequence(count)) {
+        await publisher.say(`${publisher.name}:${seq}`);
+        await publisher.until(() => publisher.hasAll(publisher.name, seq + 1));
+        if (++published === 60) killed = kill(processes[2]!);
+      }
+    });
+    const kill = async (p: ChatProcess): Promise<void> => {
+      p.child.kill('SIGKILL');
+      await p.exited;
+      await Promise.all(victims.map((v) => v.ended));
+      // They come back on the first process, each with the last id it saw.
+      await Promise.all(victims.map((v) => v.connect(processes[0]!.port)));
+    };
+    await Promise.all(publishing);
+    expect(killed).not.toBeNull();
+    await killed;
+    const everything = (m: ChatMember): boolean => publishers.every((p) => m.hasAll(p.name, count));
+    await Promise.all(members.map((m) => m.until(() => everything(m))));
+    for (const member of members) {
+      for (const publisher of publishers) expect(member.received.get(publisher.name), member.log.join('\n')).toEqual(sequence(count));
+      expect(member.missedNotices).toBe(0);
+    }
+  }, 120_000);
+});
