@@ -2,7 +2,8 @@
 import { broadcast } from './broadcast.js';
 import type { Group } from './common.js';
 import { connections, deflate, handshakes, pingpong, pipelined } from './echo.js';
+import { fanout } from './fanout.js';
 import { idle } from './idle.js';
 import { masking, parser } from './micro.js';
 
-export const GROUPS: readonly Group[] = [pingpong, pipelined, connections, broadcast, idle, handshakes, deflate, parser, masking];
+export const GROUPS: readonly Group[] = [pingpong, pipelined, connections, broadcast, fanout, idle, handshakes, deflate, parser, masking];
