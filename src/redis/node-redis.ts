@@ -31,7 +31,13 @@ const AS_BUFFERS = { typeMapping: { [BLOB_STRING]: Buffer } };
 export function fromNodeRedis(client: NodeRedisClientLike, subscriber: NodeRedisSubscriberLike): RedisLink {
   let handlers: RedisLinkHandlers | null = null;
   const undo: Array<() => void> = [];
-  const onMessage: BufferListener = (message, channel) => handlers?.message(channel.toString(), message);
+  const onMessage: BufferListener = (message, channel) => {
+    try {
+      handlers?.message(channel.toString(), message);
+    } catch (err) {
+      handlers?.error(err);
+    }
+  };
   const watch = (target: NodeRedisClientLike, which: 'command' | 'subscriber', readiness: PairReadiness, onError: (err: unknown) => void): void => {
     const up = guarded(() => readiness.set(which, true), onError);
     const down = guarded(() => readiness.set(which, false), onError);
@@ -46,7 +52,6 @@ export function fromNodeRedis(client: NodeRedisClientLike, subscriber: NodeRedis
       undo.push(() => target.off(event, listener as Listener));
     }
   };
-  let readiness: PairReadiness | null = null;
   return {
     command: (args) => client.sendCommand(args, AS_BUFFERS),
     async subscribe(channel, sharded) {
@@ -60,7 +65,7 @@ export function fromNodeRedis(client: NodeRedisClientLike, subscriber: NodeRedis
     listen(h) {
       handlers = h;
       const onError = (err: unknown): void => h.error(err);
-      readiness = new PairReadiness(client.isReady, subscriber.isReady, guarded((ready: boolean) => h.ready(ready), onError));
+      const readiness = new PairReadiness(client.isReady, subscriber.isReady, guarded((ready: boolean) => h.ready(ready), onError));
       watch(client, 'command', readiness, onError);
       watch(subscriber, 'subscriber', readiness, onError);
     },
