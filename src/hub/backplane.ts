@@ -17,6 +17,7 @@ export interface TopicHistory {
   readonly missed: boolean;
 }
 
+/** Shares a hub's topics with other processes (see the file comment). */
 export interface Backplane {
   /** Hands the backplane the function it delivers received messages to. Called once, by the hub. */
   attach(receiver: BackplaneReceiver): void;

@@ -13,6 +13,7 @@ import { SLOW_SUBSCRIBER_DEFAULTS, type SlowSubscriberLimits, type SlowSubscribe
 import { type TopicMessage, compareMessageIds } from './topic-message.js';
 import { toBuffer } from './to-buffer.js';
 
+/** How a `Hub` treats slow subscribers, and what it shares topics through. */
 export interface HubOptions extends Partial<SlowSubscriberLimits> {
   /** What to do with a subscriber past `maxPendingMessages` or `maxPendingBytes`. Default 'close' (with 1008). */
   slowSubscriber?: SlowSubscriberPolicy;
@@ -29,16 +30,19 @@ export interface HubOptions extends Partial<SlowSubscriberLimits> {
   onError?: (err: unknown) => void;
 }
 
+/** Options of one publish. */
 export interface PublishOptions {
   /** A connection not to deliver to (typically the sender). */
   except?: Conn;
 }
 
+/** Options of one subscription. */
 export interface SubscribeOptions {
   /** The id of the last message this client saw: the ones after it are replayed first (needs a backplane with history). */
   since?: string;
 }
 
+/** What a subscription with `since` replayed. */
 export interface SubscribeResult {
   /** Messages replayed from history. */
   readonly replayed: number;
@@ -48,6 +52,7 @@ export interface SubscribeResult {
 
 /** Counters since the hub was made. */
 export interface HubStats {
+  /** Calls to `publish` on this hub. */
   published: number;
   /** Messages written to subscribers (one per subscriber). */
   delivered: number;
@@ -64,7 +69,19 @@ const MAX_TOPIC_LENGTH = 1024;
 const MAX_PENDING_EXCEPTS = 10_000;
 const NOTHING_REPLAYED: SubscribeResult = Object.freeze({ replayed: 0, missed: false });
 
+/**
+ * Topics and broadcast. Connections subscribe to topics; a publish reaches every subscriber of
+ * its topic (in every process, with a backplane), framed once per process.
+ *
+ * @example
+ * ```ts
+ * const hub = new Hub();
+ * await hub.subscribe(conn, 'news');
+ * await hub.publish('news', TextMessage, 'hello');
+ * ```
+ */
 export class Hub {
+  /** Counters since the hub was made. */
   readonly stats: HubStats = { published: 0, delivered: 0, skipped: 0, closedSlow: 0, localOnly: 0 };
   private readonly limits: SlowSubscriberLimits;
   private readonly policy: SlowSubscriberPolicy;

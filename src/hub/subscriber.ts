@@ -10,6 +10,7 @@ import type { TopicMessage } from './topic-message.js';
 /** What to do with a subscriber past a limit: close it (1008), or skip the messages it cannot take. */
 export type SlowSubscriberPolicy = 'close' | 'skip';
 
+/** When a subscriber counts as too slow to keep up. */
 export interface SlowSubscriberLimits {
   /**
    * Messages written and not yet accepted by the connection. Default 4096: a connection accepts
@@ -20,6 +21,7 @@ export interface SlowSubscriberLimits {
   maxPendingBytes: number;
 }
 
+/** The defaults of `SlowSubscriberLimits`. */
 export const SLOW_SUBSCRIBER_DEFAULTS: Readonly<SlowSubscriberLimits> = Object.freeze({
   maxPendingMessages: 4096,
   maxPendingBytes: 1024 * 1024,

@@ -6,11 +6,13 @@ import type { DataMessageType } from '../connection/message.js';
 
 /** One message published on a topic. */
 export interface TopicMessage {
+  /** The topic it was published on. */
   readonly topic: string;
   /** Its place in the topic's history (`"1700000000000-0"`), or null when the topic keeps none. */
   readonly id: string | null;
   /** `TextMessage` or `BinaryMessage`. */
   readonly type: DataMessageType;
+  /** The payload as published. */
   readonly data: Buffer;
 }
 

@@ -14,6 +14,7 @@ import { type Envelope, decodeLive, encodeHeader, encodeLive, text } from './env
 import type { RedisLink } from './link.js';
 import { readAfter, readHistory } from './stream-history.js';
 
+/** How the Redis backplane names, keeps and sends topics. */
 export interface RedisBackplaneOptions {
   /** Prefix of the keys and channels. Default 'rfc6455:'. */
   prefix?: string;
@@ -33,7 +34,9 @@ export interface RedisBackplaneOptions {
 
 /** A period without Redis, reported once Redis is back. */
 export interface BackplaneGap {
+  /** When Redis became unreachable. */
   readonly since: Date;
+  /** How long it stayed away. */
   readonly durationMs: number;
   /** The topics this process had members on. */
   readonly topics: string[];
@@ -41,11 +44,15 @@ export interface BackplaneGap {
   readonly recovered: number;
 }
 
+/** Counters since the backplane was made. */
 export interface RedisBackplaneStats {
+  /** Messages sent to Redis. */
   published: number;
+  /** Messages from Redis delivered to the hub. */
   received: number;
   /** Periods without Redis. */
   gaps: number;
+  /** Messages recovered from streams after gaps. */
   recovered: number;
   /** Publishes made while Redis was unreachable (delivered locally only, or held for a stream). */
   unrelayed: number;
@@ -82,6 +89,7 @@ return id`;
  * (an error; the backplane carries on). Listeners that throw are ignored.
  */
 export class RedisBackplane extends EventEmitter implements Backplane {
+  /** Counters since the backplane was made. */
   readonly stats: RedisBackplaneStats = { published: 0, received: 0, gaps: 0, recovered: 0, unrelayed: 0, outboxDropped: 0, errors: 0 };
   private readonly origin = randomBytes(6).toString('hex');
   private readonly topics = new Map<string, TopicState>();

@@ -24,6 +24,7 @@ export interface IoredisSubscriberLike extends IoredisClientLike {
   unsubscribe(...channels: string[]): Promise<unknown>;
 }
 
+/** A `RedisLink` over an ioredis 5 client and a duplicate of it for subscriptions. */
 export function fromIoredis(client: IoredisClientLike, subscriber: IoredisSubscriberLike): RedisLink {
   const undo: Array<() => void> = [];
   const on = (target: IoredisClientLike, event: IoredisEvent, listener: Listener): void => {

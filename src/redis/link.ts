@@ -10,6 +10,7 @@ export interface RedisLink {
   command(args: ReadonlyArray<string | Buffer>): Promise<unknown>;
   /** Subscribes the subscriber connection to `channel` (SSUBSCRIBE when `sharded`, else SUBSCRIBE). */
   subscribe(channel: string, sharded: boolean): Promise<void>;
+  /** Undoes `subscribe`. */
   unsubscribe(channel: string, sharded: boolean): Promise<void>;
   /**
    * Registers the backplane's handlers. `ready(true)` once both connections are ready, with the
@@ -22,9 +23,13 @@ export interface RedisLink {
   detach(): void;
 }
 
+/** What a `RedisLink` reports to the backplane. */
 export interface RedisLinkHandlers {
+  /** A message on a subscribed channel. */
   message(channel: string, message: Buffer): void;
+  /** Both connections ready (true), or one of them lost (false). */
   ready(ready: boolean): void;
+  /** A client error (the link carries on; the clients reconnect by themselves). */
   error(err: unknown): void;
 }
 

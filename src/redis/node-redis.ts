@@ -28,6 +28,7 @@ export interface NodeRedisSubscriberLike extends NodeRedisClientLike {
 const BLOB_STRING = 36;
 const AS_BUFFERS = { typeMapping: { [BLOB_STRING]: Buffer } };
 
+/** A `RedisLink` over a node-redis 5 client and a duplicate of it for subscriptions. */
 export function fromNodeRedis(client: NodeRedisClientLike, subscriber: NodeRedisSubscriberLike): RedisLink {
   let handlers: RedisLinkHandlers | null = null;
   const undo: Array<() => void> = [];
