@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { type Conn, CloseGoingAway, ClosePolicyViolation, TextMessage, Upgrader } from '../../src/index.js';
+import type { RedisBackplane } from '../../src/redis/index.js';
 import { redisBackplaneFor } from './redis.js';
 import { ChatRoom, type Member } from './room.js';
 import { ChatProtocolError, parseClientMessage } from './protocol.js';
@@ -36,6 +37,8 @@ export interface ChatServer {
   readonly url: string;
   readonly port: number;
   readonly room: ChatRoom;
+  /** The Redis backplane, when the room is shared (`redisUrl`). */
+  readonly backplane: RedisBackplane | null;
   /** Every open WebSocket connection, joined or not. */
   readonly connections: ReadonlySet<Conn>;
   readonly httpServer: Server;
@@ -118,6 +121,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
     port,
     room,
+    backplane: redis?.backplane ?? null,
     connections,
     httpServer,
     close() {
