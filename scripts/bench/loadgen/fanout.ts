@@ -2,7 +2,9 @@
  * Fan-out load for the Hub and socket.io servers: `clients` subscribers spread over the servers,
  * one publisher on the first. Two phases: throughput (the publisher keeps `window` messages in
  * flight, counted from deliveries: deliveries/s) and latency (a fixed rate well below capacity:
- * p50/p99 from publish to delivery, all in this one process, so one clock).
+ * p50/p99 from publish to delivery, all in this one process, so one clock). Most subscribers are
+ * raw sockets that only count frames, so that the load generator is not what is measured; one in
+ * `sampleEvery` is a full client (rfc6455's `Dialer`, or socket.io-client) that reads timestamps.
  *
  *   node scripts/bench/loadgen/fanout.js --kind hub|socketio --urls ws://a,ws://b --clients 1000
  * Prints one JSON line: { deliveriesPerSec, p50Ms, p99Ms, samples }.
@@ -11,7 +13,12 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { type Socket, io } from 'socket.io-client';
 import { type Conn, Dialer, TextMessage } from '../../../src/index.js';
+import { Opcode } from '../../../src/protocol/frame.js';
+import type { Endpoint } from '../jobs.js';
 import { quantileOfSorted } from '../stats.js';
+import { open } from './connect.js';
+import { FrameCounter } from './counters.js';
+import { clientDataFrame } from './frames.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +28,7 @@ const { values } = parseArgs({
     window: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '2' },
     rate: { type: 'string', default: '20' },
+    sampleEvery: { type: 'string', default: '20' },
   },
 });
 
@@ -75,14 +83,51 @@ function connectSocketIo(url: string, index: number): Promise<Client> {
   });
 }
 
-const connect = values.kind === 'socketio' ? connectSocketIo : connectHub;
+const socketIo = values.kind === 'socketio';
+const SOCKET_IO_PATH = '/socket.io/?EIO=4&transport=websocket';
+/** socket.io's connect to the default namespace, after Engine.IO's open packet. */
+const SOCKET_IO_CONNECT = clientDataFrame(Buffer.from('40'), Opcode.Text);
+
+/** A subscriber that counts frames; delivered to `index` once it is past its connection's own frames. */
+async function connectCounter(url: string, index: number): Promise<Client> {
+  const u = new URL(url);
+  const endpoint: Endpoint = { kind: 'ws', host: u.hostname, port: Number(u.port), serverPid: 0, ...(socketIo ? { path: SOCKET_IO_PATH } : {}) };
+  const opened = await open(endpoint);
+  const counter = new FrameCounter();
+  // socket.io sends two frames of its own first: Engine.IO's open, and the namespace's connect.
+  let own = socketIo ? 2 : 0;
+  opened.onData = (chunk) => {
+    let n = counter.push(chunk);
+    const skip = Math.min(own, n);
+    own -= skip;
+    n -= skip;
+    for (let i = 0; i < n; i++) countRaw(index);
+  };
+  if (opened.leftover.length > 0) opened.onData(opened.leftover);
+  opened.socket.resume();
+  if (socketIo) opened.socket.write(SOCKET_IO_CONNECT);
+  return { send: () => {}, close: () => opened.socket.destroy() };
+}
+
+/** A raw subscriber's delivery: its content is not read, so it counts in whatever phase is on. */
+function countRaw(index: number): void {
+  if (phase === 'warm') warmed.add(index);
+  if (phase !== 'drain') delivered++;
+}
+
+const connectFull = socketIo ? connectSocketIo : connectHub;
+const sampleEvery = Number(values.sampleEvery);
 const subscribers: Client[] = [];
 for (let i = 0; i < clientCount; i += 50) {
-  const batch = Array.from({ length: Math.min(50, clientCount - i) }, (_, j) => connect(urls[(i + j) % urls.length]!, i + j));
+  const batch = Array.from({ length: Math.min(50, clientCount - i) }, (_, j) => {
+    const index = i + j;
+    const url = urls[index % urls.length]!;
+    return index % sampleEvery === 0 ? connectFull(url, index) : connectCounter(url, index);
+  });
   subscribers.push(...(await Promise.all(batch)));
 }
 // The publisher's own copies are not counted (index -1).
-const publisher = await connect(urls[0]!, -1);
+const publisher = await connectFull(urls[0]!, -1);
 const send = (): void => publisher.send(JSON.stringify({ phase, t: performance.now() }));
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

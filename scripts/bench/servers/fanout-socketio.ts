@@ -23,7 +23,8 @@ const { values } = parseArgs({
 
 const ROOM = 'bench';
 const http = createServer();
-const io = new Server(http, { transports: ['websocket'], serveClient: false, perMessageDeflate: false });
+// Pings every 60 s: none during a measurement, so the load generator's frame counts are deliveries.
+const io = new Server(http, { transports: ['websocket'], serveClient: false, perMessageDeflate: false, pingInterval: 60_000 });
 let clients: Redis[] = [];
 if (values.redis !== undefined) {
   const pub = new Redis(values.redis);
