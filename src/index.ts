@@ -61,7 +61,7 @@ export {
   CloseTLSHandshake,
 } from './protocol/close.js';
 export { Hub } from './hub/hub.js';
-export type { HubOptions, HubStats, PublishOptions, SubscribeOptions, SubscribeResult } from './hub/hub.js';
+export type { HubOptions, HubStats, PublishOptions, SubscribeOptions, SubscribeResult } from './hub/hub-options.js';
 export { SLOW_SUBSCRIBER_DEFAULTS } from './hub/subscriber.js';
 export type { SlowSubscriberLimits, SlowSubscriberPolicy } from './hub/subscriber.js';
 export type { Backplane, BackplaneReceiver, TopicHistory } from './hub/backplane.js';

@@ -5,7 +5,7 @@
  * does not count as falling behind.
  */
 import type { Backplane, TopicHistory } from './backplane.js';
-import type { SubscribeResult } from './hub.js';
+import type { SubscribeResult } from './hub-options.js';
 import type { SlowSubscriberLimits, Subscriber } from './subscriber.js';
 import { type TopicMessage, isMessageId, mergeAfter } from './topic-message.js';
 

@@ -10,57 +10,11 @@ import { randomBytes } from 'node:crypto';
 import type { DataMessageType } from '../connection/message.js';
 import type { Backplane, BackplaneReceiver, TopicHistory } from '../hub/backplane.js';
 import { compareMessageIds } from '../hub/topic-message.js';
-import { type Envelope, decodeLive, encodeHeader, encodeLive, text } from './envelope.js';
+import { type Envelope, decodeLive, encodeHeader, text } from './envelope.js';
 import type { RedisLink } from './link.js';
+import type { BackplaneGap, RedisBackplaneOptions, RedisBackplaneStats } from './options.js';
+import { type Retention, appendAndPublish, publishLive } from './publish.js';
 import { readAfter, readHistory } from './stream-history.js';
-
-/** How the Redis backplane names, keeps and sends topics. */
-export interface RedisBackplaneOptions {
-  /** Prefix of the keys and channels. Default 'rfc6455:'. */
-  prefix?: string;
-  /** Topics carried on a Redis Stream, so clients can resume: all (true), none (false, the default), or those the function picks. */
-  streams?: boolean | ((topic: string) => boolean);
-  /** Entries kept per stream (`MAXLEN ~`). Default 1000. */
-  maxLength?: number;
-  /** Keep entries by age instead (ms, `MINID ~`). */
-  maxAge?: number;
-  /** SPUBLISH/SSUBSCRIBE (true) or PUBLISH/SUBSCRIBE (false). Default: sharded when the server is 7.0 or later. */
-  sharded?: boolean;
-  /** Publishes to stream topics held while Redis is unreachable, sent when it is back. Default 10,000. */
-  maxOutbox?: number;
-  /** Most messages replayed to one client, or recovered per topic after a gap. Default 10,000. */
-  maxReplay?: number;
-}
-
-/** A period without Redis, reported once Redis is back. */
-export interface BackplaneGap {
-  /** When Redis became unreachable. */
-  readonly since: Date;
-  /** How long it stayed away. */
-  readonly durationMs: number;
-  /** The topics this process had members on. */
-  readonly topics: string[];
-  /** Messages recovered from streams and delivered late. */
-  readonly recovered: number;
-}
-
-/** Counters since the backplane was made. */
-export interface RedisBackplaneStats {
-  /** Messages sent to Redis. */
-  published: number;
-  /** Messages from Redis delivered to the hub. */
-  received: number;
-  /** Periods without Redis. */
-  gaps: number;
-  /** Messages recovered from streams after gaps. */
-  recovered: number;
-  /** Publishes made while Redis was unreachable (delivered locally only, or held for a stream). */
-  unrelayed: number;
-  /** Held publishes dropped because the outbox was full. */
-  outboxDropped: number;
-  /** Malformed messages and failed commands. */
-  errors: number;
-}
 
 interface TopicState {
   readonly topic: string;
@@ -78,11 +32,6 @@ interface HeldPublish {
   readonly type: DataMessageType;
   readonly data: Buffer;
 }
-
-/** XADD and publish in one step, so the stream's order is the order messages are published in. */
-const XADD_AND_PUBLISH = `local id = redis.call('XADD', KEYS[1], ARGV[1], '~', ARGV[2], '*', 'h', ARGV[3], 'd', ARGV[4])
-redis.call(ARGV[5], ARGV[6], id .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
-return id`;
 
 /**
  * Events: 'down' (Redis unreachable), 'up' (back), 'gap' (`BackplaneGap`, after 'up'), 'failure'
@@ -136,7 +85,7 @@ export class RedisBackplane extends EventEmitter implements Backplane {
   }
 
   async join(topic: string): Promise<void> {
-    const state: TopicState = { topic, stream: this.isStream(topic), channel: `${this.prefix}t:{${topic}}`, key: `${this.prefix}s:{${topic}}`, lastId: null, waiting: null };
+    const state: TopicState = { topic, stream: this.isStream(topic), channel: this.channelOf(topic), key: this.streamKey(topic), lastId: null, waiting: null };
     this.topics.set(topic, state);
     this.byChannel.set(state.channel, state);
     // While Redis is away, the subscription is made when it is back (recover()).
@@ -199,16 +148,18 @@ export class RedisBackplane extends EventEmitter implements Backplane {
   }
 
   private async send(topic: string, type: DataMessageType, data: Buffer, tag: string, deliveredLocally: boolean): Promise<void> {
-    const sharded = await this.sharded();
-    const channel = `${this.prefix}t:{${topic}}`;
     const header = encodeHeader(this.origin, deliveredLocally, type, tag);
-    const publish = sharded ? 'SPUBLISH' : 'PUBLISH';
-    if (!this.isStream(topic)) {
-      await this.link.command([publish, channel, encodeLive(header, data)]);
-      return;
-    }
-    const trim = this.options.maxAge === undefined ? ['MAXLEN', String(this.maxLength)] : ['MINID', `${Math.max(0, Date.now() - this.options.maxAge)}-0`];
-    await this.link.command(['EVAL', XADD_AND_PUBLISH, '1', this.streamKey(topic), ...trim, header, data, publish, channel]);
+    const target = { channel: this.channelOf(topic), sharded: await this.sharded() };
+    if (!this.isStream(topic)) await publishLive(this.link, target, header, data);
+    else await appendAndPublish(this.link, target, this.streamKey(topic), this.retention(), header, data);
+  }
+
+  private retention(): Retention {
+    return this.options.maxAge === undefined ? { maxLength: this.maxLength } : { maxAgeMs: this.options.maxAge };
+  }
+
+  private channelOf(topic: string): string {
+    return `${this.prefix}t:{${topic}}`;
   }
 
   private sharded(): Promise<boolean> {

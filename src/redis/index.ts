@@ -4,7 +4,7 @@
  * `fromIoredis`); this package depends on neither.
  */
 export { RedisBackplane, redisBackplane } from './backplane.js';
-export type { BackplaneGap, RedisBackplaneOptions, RedisBackplaneStats } from './backplane.js';
+export type { BackplaneGap, RedisBackplaneOptions, RedisBackplaneStats } from './options.js';
 export type { RedisLink, RedisLinkHandlers } from './link.js';
 export { fromNodeRedis } from './node-redis.js';
 export type { NodeRedisClientLike, NodeRedisSubscriberLike } from './node-redis.js';
