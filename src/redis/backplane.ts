@@ -120,7 +120,8 @@ export class RedisBackplane extends EventEmitter implements Backplane {
   }
 
   async history(topic: string, since: string): Promise<TopicHistory> {
-    if (!this.isStream(topic)) return { messages: [], missed: true };
+    // Without Redis, a read would wait in the client's offline queue: say at once that it is unknown.
+    if (!this.isStream(topic) || !this.up) return { messages: [], missed: true };
     const read = await readHistory(this.link, this.streamKey(topic), since, this.maxReplay);
     return { messages: read.entries.map((e) => ({ topic, id: e.id, type: e.type, data: e.data })), missed: read.missed };
   }
