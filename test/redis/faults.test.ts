@@ -73,8 +73,12 @@ describe.skipIf(skipRedisTests).each(CLIENT_KINDS)('Redis backplane faults (%s)'
     const x = await p.connect();
     await expect.poll(() => backplane.connected).toBe(false);
     await hub.subscribe(x.server, 'solo');
+    const y = await p.connect();
+    // A resume cannot be served without Redis: it says so at once, and the live flow goes on.
+    expect(await hub.subscribe(y.server, 'solo', { since: '1-0' })).toEqual({ replayed: 0, missed: true });
     await hub.publish('solo', TextMessage, 'still here');
     expect(await readTexts(x.client, 1)).toEqual(['still here']);
+    expect(await readTexts(y.client, 1)).toEqual(['still here']);
     await backplane.close();
   }, 60_000);
 });
