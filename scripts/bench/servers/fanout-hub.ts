@@ -44,7 +44,8 @@ const server = await serve(
   async (conn) => {
     await hub.subscribe(conn, TOPIC);
     try {
-      for await (const { type, data } of conn) await hub.publish(TOPIC, type, data);
+      // Not awaited: publishes are pipelined to Redis (still sent in order), as socket.io's emits are.
+      for await (const { type, data } of conn) void hub.publish(TOPIC, type, data);
     } catch {
       // A client that vanished; the hub drops it when its connection closes.
     }
