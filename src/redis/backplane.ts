@@ -54,6 +54,8 @@ export class RedisBackplane extends EventEmitter implements Backplane {
   /** Whether Redis was ever reachable: the first connection is not a gap. */
   private wasUp: boolean;
   private downSince: number | null = null;
+  /** Between Redis coming back and the backplane taking publishes again (see recover()). */
+  private recovering = false;
   private closed = false;
 
   constructor(
@@ -89,7 +91,7 @@ export class RedisBackplane extends EventEmitter implements Backplane {
     this.topics.set(topic, state);
     this.byChannel.set(state.channel, state);
     // While Redis is away, the subscription is made when it is back (recover()).
-    if (this.up) await this.link.subscribe(state.channel, await this.sharded());
+    if (this.up || this.recovering) await this.link.subscribe(state.channel, await this.sharded());
   }
 
   async leave(topic: string): Promise<void> {
@@ -214,29 +216,41 @@ export class RedisBackplane extends EventEmitter implements Backplane {
   private onDown(): void {
     if (!this.up) return;
     this.up = false;
-    this.downSince = Date.now();
+    this.downSince ??= Date.now();
     this.emitSafely('down');
   }
 
-  /** Redis is back: subscribe again, fill what streams kept of the gap, send what was held. */
+  /**
+   * Redis is back: subscribe again, fill what streams kept of the gap, send what was held, and only
+   * then take publishes again (until then they are held too), so that each publisher's messages
+   * keep their order everywhere.
+   */
   private async recover(): Promise<void> {
-    if (this.up || this.closed) return;
-    this.up = true;
+    if (this.up || this.recovering || this.closed) return;
+    this.recovering = true;
     const since = this.downSince ?? Date.now();
+    let recovered = 0;
+    try {
+      const sharded = await this.sharded();
+      await Promise.all([...this.topics.values()].map((s) => this.link.subscribe(s.channel, sharded)));
+      for (const state of [...this.topics.values()]) if (state.stream) recovered += await this.fill(state, since);
+      while (this.outbox.length > 0) {
+        const held = this.outbox[0]!;
+        await this.send(held.topic, held.type, held.data, '', true);
+        this.outbox.shift();
+      }
+    } catch (err) {
+      this.fail(err);
+      // Redis went away again: the next 'ready' starts over. Otherwise do not stay down for good.
+      if (!this.link.isReady()) return;
+    } finally {
+      this.recovering = false;
+    }
+    this.up = true;
     const isGap = this.wasUp;
     this.wasUp = true;
     this.downSince = null;
     this.emitSafely('up');
-    let recovered = 0;
-    try {
-      const sharded = await this.sharded();
-      const states = [...this.topics.values()];
-      await Promise.all(states.map((s) => this.link.subscribe(s.channel, sharded)));
-      for (const state of states) if (state.stream) recovered += await this.fill(state, since);
-      for (const held of this.outbox.splice(0)) await this.send(held.topic, held.type, held.data, '', true);
-    } catch (err) {
-      this.fail(err); // Redis went away again: the next 'ready' starts over
-    }
     if (!isGap) return;
     this.stats.gaps++;
     this.stats.recovered += recovered;
