@@ -11,6 +11,8 @@ export interface ChatProcess {
   readonly port: number;
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
+  /** Resolves once the process has printed (stdout or stderr) `count` lines matching `pattern` in all. */
+  printed(pattern: RegExp, count?: number): Promise<void>;
 }
 
 /** Starts a chat process on a free port and waits until it serves and has reached Redis. */
@@ -24,19 +26,29 @@ export async function startChatProcess(redisUrl: string): Promise<ChatProcess> {
     child.kill('SIGKILL');
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const seen = (): void => {
-      if (out.includes('open http://') && out.includes('chat: Redis connected')) resolve();
-    };
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      seen();
+  let out = '';
+  const watchers = new Set<() => void>();
+  const append = (d: Buffer): void => {
+    out += d.toString();
+    for (const watch of [...watchers]) watch();
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const printed = (pattern: RegExp, count = 1): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const global = new RegExp(pattern.source, 'g');
+      const watch = (): void => {
+        if ((out.match(global)?.length ?? 0) >= count) {
+          watchers.delete(watch);
+          resolve();
+        }
+      };
+      watchers.add(watch);
+      watch();
+      void exited.then(() => reject(new Error(`chat process exited: ${out}`)));
     });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    void exited.then(() => reject(new Error(`chat process exited: ${out}`)));
-  });
-  return { port, child, exited };
+  await Promise.all([printed(/open http:\/\//), printed(/chat: Redis connected/)]);
+  return { port, child, exited, printed };
 }
 
 interface RoomMessage {

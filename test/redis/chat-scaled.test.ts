@@ -1,7 +1,8 @@
 /**
  * The chat scaled out: three chat processes (child processes) sharing the room through a real
  * Redis. Every message reaches every member exactly once, in each publisher's order; a process
- * killed with SIGKILL mid-run costs its members nothing once they resume on another process.
+ * killed with SIGKILL mid-run costs its members nothing once they resume on another process; Redis
+ * restarted mid-run: the gap is reported, and what was said meanwhile reaches everyone, in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatProcess, ChatMember, sequence, startChatProcess } from './chat-processes.js';
@@ -77,6 +78,42 @@ describe.skipIf(skipRedisTests)('the chat on three processes and Redis', () => {
     for (const member of members) {
       for (const publisher of publishers) expect(member.received.get(publisher.name), member.log.join('\n')).toEqual(sequence(count));
       expect(member.missedNotices).toBe(0);
+    }
+  }, 120_000);
+
+  it('Redis restarted mid-run: delivery resumes, the gap is reported and filled, in order, once', async () => {
+    const own = await startRedis(); // this test restarts it: its own, not the one the others share
+    try {
+      const processes = await Promise.all([0, 1, 2].map(() => startChatProcess(own.url)));
+      const members = await firstMembers(processes, 'r');
+      for (let i = members.length; i < 15; i++) members.push(await ChatMember.join(processes[i % 3]!.port, `r${i}`));
+      const publishers = members.slice(0, 3); // one on each process
+      let next = 0;
+      /** Each publisher says its next `n` lines; resolves when each has heard its own back. */
+      const publish = async (n: number): Promise<void> => {
+        const from = next;
+        next += n;
+        await Promise.all(
+          publishers.map(async (p) => {
+            for (let seq = from; seq < next; seq++) await p.say(`${p.name}:${seq}`);
+            await p.until(() => p.hasAll(p.name, next));
+          }),
+        );
+      };
+      await publish(10);
+      await own.kill();
+      await Promise.all(processes.map((p) => p.printed(/Redis unreachable/)));
+      await publish(10); // heard locally only, for now
+      await own.restart();
+      await Promise.all(processes.map((p) => p.printed(/Redis back after \d+ ms/)));
+      await publish(10);
+      const everything = (m: ChatMember): boolean => publishers.every((p) => m.hasAll(p.name, next));
+      await Promise.all(members.map((m) => m.until(() => everything(m))));
+      for (const member of members) {
+        for (const publisher of publishers) expect(member.received.get(publisher.name), member.log.join('\n')).toEqual(sequence(next));
+      }
+    } finally {
+      await own.stop();
     }
   }, 120_000);
 });
