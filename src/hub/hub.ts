@@ -116,7 +116,9 @@ export class Hub {
       this.deliver({ topic, id: null, type, data: payload }, options.except);
       return;
     }
-    const tag = options.except === undefined ? '' : this.rememberExcept(options.except);
+    // Remembered only when it matters: a connection not subscribed here would not be written to anyway.
+    const except = options.except !== undefined && this.subscriberOf.get(options.except)?.topics.has(topic) === true ? options.except : undefined;
+    const tag = except === undefined ? '' : this.rememberExcept(except);
     let relayed = false;
     try {
       relayed = await this.backplane.publish(topic, type, payload, tag);
