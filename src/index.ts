@@ -3,7 +3,7 @@
  * modeled on gorilla/websocket. The sans-I/O protocol core is also available as `rfc6455/protocol`.
  */
 export { Conn } from './connection/conn.js';
-export type { CloseInfo, ControlOptions, SocketAddress, WriteOptions } from './connection/conn.js';
+export type { CloseInfo, ControlOptions, SocketAddress, TransportKind, WriteOptions } from './connection/conn.js';
 export { CONN_DEFAULTS, DEFLATE_DEFAULTS } from './options.js';
 export type { ConnLimits, PerMessageDeflateOptions } from './options.js';
 export type { DeflateParams, DeflateNegotiationOptions } from './protocol/deflate-negotiation.js';
@@ -11,10 +11,12 @@ export { MessageReader } from './connection/message-reader.js';
 export type { ReadOptions } from './connection/message-reader.js';
 export { MessageWriter } from './connection/message-writer.js';
 export { PreparedMessage } from './connection/prepared-message.js';
-export { Upgrader, DEFAULT_HANDSHAKE_TIMEOUT, isWebSocketUpgrade, subprotocols } from './server/upgrader.js';
-export type { HandshakeFailure, HeadersInit, HttpErrorResponse, UpgradeRequest, UpgraderOptions } from './server/upgrader.js';
+export { Upgrader, PendingUpgrade, DEFAULT_HANDSHAKE_TIMEOUT, isWebSocketUpgrade, subprotocols } from './server/upgrader.js';
+export type { HandleUpgradeOptions, HandshakeFailure, HeadersInit, HttpErrorResponse, UpgradeRequest, UpgraderOptions } from './server/upgrader.js';
 export { serve, WebSocketServer } from './server/serve.js';
-export type { ConnHandler, ServeOptions } from './server/serve.js';
+export type { ServeOptions } from './server/serve.js';
+export type { ConnHandler, RequestSummary, ServerErrorHandler } from './server/run-handler.js';
+export { ListenError } from './server/listen-error.js';
 export { Dialer, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_REDIRECTS } from './client/dialer.js';
 export type { DialOptions, DialResponse, DialResult, DialerOptions } from './client/dialer.js';
 export { DialError, DialTimeoutError, InvalidUrlError, ProxyConnectError } from './client/dial-errors.js';
@@ -36,12 +38,12 @@ export {
 export {
   BadHandshakeError,
   CloseError,
+  CloseSentError,
   HandshakeError,
   InvalidHeaderError,
   ProtocolError,
   WebSocketError,
 } from './protocol/errors.js';
-export { CloseSentError } from './protocol/connection.js';
 export { HttpHeaders } from './protocol/headers.js';
 export {
   CloseNormalClosure,

@@ -2,6 +2,7 @@
  * The limits, timings and compression settings of a connection, with their defaults. Both
  * `Upgrader` and `Dialer` take these.
  */
+import { PROTOCOL_DEFAULTS } from './protocol/defaults.js';
 import type { DeflateNegotiationOptions, DeflateParams } from './protocol/deflate-negotiation.js';
 
 /** Limits and timings of a connection. Every field is optional; {@link CONN_DEFAULTS} has the defaults. */
@@ -41,19 +42,20 @@ export interface ConnLimits {
 /** The default of each {@link ConnLimits} field. */
 export const CONN_DEFAULTS = {
   /** 16 MiB. */
-  readLimit: 16 * 1024 * 1024,
+  readLimit: PROTOCOL_DEFAULTS.maxMessageSize,
   /** 131,072 frames. */
-  maxFragments: 128 * 1024,
+  maxFragments: PROTOCOL_DEFAULTS.maxFragments,
   /** 1 MiB. */
   readBufferSize: 1024 * 1024,
   /** 16 KiB. */
-  writeBufferSize: 16 * 1024,
+  writeBufferSize: PROTOCOL_DEFAULTS.writeBufferSize,
   /** 64 KiB. */
   writeHighWaterMark: 64 * 1024,
   /** 5 s. */
-  closeTimeout: 5000,
+  closeTimeout: PROTOCOL_DEFAULTS.closeTimeout,
   /** Keepalive off. */
   pingInterval: 0,
+  /** No idle timeout. */
   idleTimeout: 0,
 } as const;
 

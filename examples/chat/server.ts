@@ -163,11 +163,14 @@ async function serveMember(room: ChatRoom, conn: Conn, joinTimeout: number): Pro
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const port = Number(process.env.PORT ?? 8080);
   const redisUrl = process.env.REDIS_URL;
-  const chat = await startChatServer({
-    port: Number(process.env.PORT ?? 8080),
-    host: process.env.HOST ?? '127.0.0.1',
-    ...(redisUrl === undefined || redisUrl === '' ? {} : { redisUrl }),
+  const options = { port, host: process.env.HOST ?? '127.0.0.1', ...(redisUrl === undefined || redisUrl === '' ? {} : { redisUrl }) };
+  const chat = await startChatServer(options).catch((err: unknown) => {
+    // A second `npm start` is a mistake to explain, not a crash to debug.
+    if ((err as { code?: unknown }).code !== 'EADDRINUSE') throw err;
+    console.error(`chat demo: port ${port} is already in use (is the chat already running?); choose another: PORT=8081 npm start`);
+    process.exit(1);
   });
   console.log(`chat demo: open ${chat.url} in two browser windows (Ctrl-C stops it)`);
   let stopping = false;

@@ -23,18 +23,17 @@ export async function startEchoServer(port: number, host = '127.0.0.1'): Promise
     res.writeHead(404, { 'Content-Type': 'text/plain' });
     res.end('not found\n');
   });
-  server.on('upgrade', async (req, socket, head) => {
+  server.on('upgrade', (req, socket, head) => {
     if (req.url !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    try {
-      const conn = await upgrader.upgrade(req, socket, head);
+    // No try/catch: a failed handshake is answered, a client that leaves ends the loop, and the
+    // connection is closed when the handler returns.
+    upgrader.handleUpgrade(req, socket, head, async (conn) => {
       await conn.writeMessage(TextMessage, 'Welcome! Everything you send comes back.');
       for await (const { type, data } of conn) await conn.writeMessage(type, data);
-    } catch {
-      // a failed handshake was answered already; a dropped connection needs nothing more
-    }
+    });
   });
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const address = server.address() as AddressInfo;

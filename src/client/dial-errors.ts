@@ -26,7 +26,7 @@ export class DialError extends WebSocketError {
   override name = 'DialError';
   /** The stage that failed: `'tcp'`, `'proxy'`, `'tls'` or `'handshake'`. */
   readonly stage: DialStage;
-  /**  undefined;|The Node error code of the cause (`ECONNREFUSED`, `ENOTFOUND`, ...), when it has one. */
+  /** The Node error code of the cause (`ECONNREFUSED`, `ENOTFOUND`, ...), when it has one. */
   readonly code: string | undefined;
 
   constructor(stage: DialStage, message: string, cause?: unknown) {

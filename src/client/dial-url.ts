@@ -3,6 +3,7 @@
  * and what to put in the request line and the `Host` header.
  */
 import { InvalidUrlError } from './dial-errors.js';
+import { missingSchemeHint, whyUnparseable, withoutPassword } from './url-diagnosis.js';
 
 export interface DialTarget {
   /** The URL as dialed, with an `http:`/`https:` scheme turned into `ws:`/`wss:`. */
@@ -26,19 +27,21 @@ const SCHEMES: Readonly<Record<string, 'ws:' | 'wss:'>> = { 'ws:': 'ws:', 'wss:'
  * that a redirect's `Location` can use either; `base` resolves a relative `Location`.
  */
 export function parseDialUrl(input: string | URL, base?: URL): DialTarget {
+  const invalid = (why: string): InvalidUrlError => new InvalidUrlError(`websocket: invalid URL ${JSON.stringify(withoutPassword(String(input)))}: ${why}`);
   let url: URL;
   try {
     url = new URL(input, base);
   } catch {
-    throw new InvalidUrlError(`websocket: invalid URL ${JSON.stringify(String(input))}`);
+    throw invalid(whyUnparseable(String(input)));
   }
   const scheme = SCHEMES[url.protocol];
-  if (scheme === undefined) throw new InvalidUrlError(`websocket: unsupported URL scheme ${url.protocol} (use ws: or wss:)`);
+  if (scheme === undefined) throw invalid(`unsupported scheme ${url.protocol} (use ws: or wss:)${missingSchemeHint(String(input))}`);
   // Switching between special schemes keeps everything else; the default port follows the scheme.
   if (url.protocol !== scheme) url.protocol = scheme;
   // §3: fragment identifiers are meaningless in WebSocket URIs and must not be used.
-  if (url.hash !== '' || String(input).includes('#')) throw new InvalidUrlError('websocket: a WebSocket URL cannot have a fragment');
-  if (url.hostname === '') throw new InvalidUrlError('websocket: the URL has no host');
+  if (url.hash !== '' || String(input).includes('#')) throw invalid('a WebSocket URL cannot have a fragment (#...; RFC 6455 §3)');
+  if (url.hostname === '') throw invalid('it has no host');
+  if (url.port === '0') throw invalid('port 0 cannot be dialed');
   const secure = scheme === 'wss:';
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);

@@ -5,6 +5,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { InvalidUrlError } from './dial-errors.js';
+import { whyUnparseable, withoutPassword } from './url-diagnosis.js';
 
 /** Picks the proxy for a target URL (`ws:` or `wss:`); null or undefined for a direct connection. */
 export type ProxyResolver = (target: URL) => string | URL | null | undefined;
@@ -21,7 +22,7 @@ export function resolveProxy(option: ProxyOption | undefined, target: URL): URL 
   try {
     url = new URL(chosen);
   } catch {
-    throw new InvalidUrlError(`websocket: invalid proxy URL ${JSON.stringify(String(chosen))}`);
+    throw new InvalidUrlError(`websocket: invalid proxy URL ${JSON.stringify(withoutPassword(String(chosen)))}: ${whyUnparseable(String(chosen))}`);
   }
   // A TLS connection to the proxy itself (https:) would need its own TLS settings: not offered.
   if (url.protocol !== 'http:') throw new InvalidUrlError(`websocket: unsupported proxy scheme ${url.protocol} (only http: proxies are supported)`);

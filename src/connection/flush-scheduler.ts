@@ -2,11 +2,13 @@
  * Deferred flushing of write batches. A connection that queued frames asks for a flush; one
  * `process.nextTick` callback then flushes every connection that asked. Writes made in the same
  * tick (an echo loop draining a read buffer, a broadcast to a thousand connections) leave as one
- * socket write per connection, and no timer is needed per connection.
+ * transport write per connection, and no timer is needed per connection.
  */
 export interface Flushable {
   flushScheduled: boolean;
   flush(): void;
+  /** `flush` threw: the connection deals with it; the other connections are flushed regardless. */
+  flushFailed(err: unknown): void;
 }
 
 let pending: Flushable[] = [];
@@ -16,9 +18,14 @@ function flushAll(): void {
   scheduled = false;
   const batch = pending;
   pending = [];
+  // Every flag is cleared first: whatever one connection does, the others can ask again.
+  for (const target of batch) target.flushScheduled = false;
   for (const target of batch) {
-    target.flushScheduled = false;
-    target.flush();
+    try {
+      target.flush();
+    } catch (err) {
+      target.flushFailed(err);
+    }
   }
 }
 

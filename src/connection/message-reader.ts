@@ -3,12 +3,12 @@
  * to hold whole. Pieces arrive as they come off the wire; the connection stops reading from the
  * socket when too much is buffered and the application is not keeping up.
  */
-import type { IncomingMessage } from './incoming.js';
+import type { QueuedMessage } from './queued-message.js';
 import type { DataMessageType } from './message.js';
 
 /** @internal What a reader pulls its pieces from (the connection). */
 export interface PieceSource {
-  nextPiece(message: IncomingMessage, signal: AbortSignal | undefined): Promise<Buffer | null>;
+  nextPiece(message: QueuedMessage, signal: AbortSignal | undefined): Promise<Buffer | null>;
 }
 
 /** Options for the read methods of `Conn` and `MessageReader`. */
@@ -29,11 +29,11 @@ export interface ReadOptions {
 export class MessageReader implements AsyncIterable<Buffer> {
   /** `TextMessage` or `BinaryMessage`. */
   readonly type: DataMessageType;
-  private readonly message: IncomingMessage;
+  private readonly message: QueuedMessage;
   private readonly source: PieceSource;
 
   /** @internal Created by `Conn.nextReader()`. */
-  constructor(message: IncomingMessage, source: PieceSource) {
+  constructor(message: QueuedMessage, source: PieceSource) {
     this.type = message.type;
     this.message = message;
     this.source = source;

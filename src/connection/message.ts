@@ -14,11 +14,11 @@ export const PingMessage = Opcode.Ping;
 /** A pong control frame; use with `writeControl`. */
 export const PongMessage = Opcode.Pong;
 
-/**  typeof BinaryMessage;|The types of data messages: `TextMessage` (1) or `BinaryMessage` (2). */
+/** The types of data messages: `TextMessage` (1) or `BinaryMessage` (2). */
 export type DataMessageType = typeof TextMessage | typeof BinaryMessage;
 /**
- *  typeof PingMessage | typeof PongMessage;|The types of control frames for `Conn.writeControl`:
- * `CloseMessage` (8), `PingMessage` (9) or `PongMessage` (10).
+ * The types of control frames for `Conn.writeControl`: `CloseMessage` (8), `PingMessage` (9) or
+ * `PongMessage` (10).
  */
 export type ControlMessageType = typeof CloseMessage | typeof PingMessage | typeof PongMessage;
 

@@ -10,17 +10,10 @@
 import { type DeflateRaw, type InflateRaw, constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { type PooledStream, SYNC_FLUSH_EACH_WRITE, deflatePool, inflatePool } from './zlib-pool.js';
 import { Fifo } from './fifo.js';
+import { DEFLATE_TRAILER as TRAILER, deflatedPayload, zlibWindowBits } from '../protocol/deflate-codec.js';
 
-/** §7.2.1: a message's compressed data, flushed with Z_SYNC_FLUSH, ends with these bytes, removed before sending. */
-const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-const EMPTY_BLOCK_START = Buffer.from([0x00]);
 /** Compressed remainders up to this size are copied into one write with the trailer. */
 const JOIN_LIMIT = 16 * 1024;
-
-/** zlib cannot compress raw DEFLATE with a 256-byte window; like other implementations, use 512 (§7.1.2). */
-function zlibWindowBits(bits: number): number {
-  return Math.max(9, bits);
-}
 
 /** A stream of one connection's own (context takeover), shaped like a pooled one. */
 function ownStream<S extends DeflateRaw | InflateRaw>(stream: S): PooledStream<S> {
@@ -98,12 +91,8 @@ export class Compressor {
     let out = this.output.length === 1 ? this.output[0]! : Buffer.concat(this.output);
     this.output = [];
     if (last) {
-      // §7.2.1: remove the empty stored block that the sync flush appended.
-      if (out.length >= 4 && out.subarray(out.length - 4).equals(TRAILER)) out = out.subarray(0, out.length - 4);
-      // zlib emits nothing for a flush with no new input. An empty payload plus the receiver's
-      // 00 00 ff ff would not be valid DEFLATE; a single 0x00 (the start of an empty stored block)
-      // is, and is what §7.2.3.6 shows for an empty message.
-      if (out.length === 0) out = EMPTY_BLOCK_START;
+      // §7.2.1: the trailer goes; an empty message is sent as 0x00 (deflate-codec.ts).
+      out = deflatedPayload(out);
       if (this.settings.noContextTakeover) this.giveBack();
     }
     return out;

@@ -7,6 +7,7 @@
 import { deflateRaw } from 'node:zlib';
 import { constants } from 'node:zlib';
 import { type DataMessageType, type MessageData, TextMessage, isDataMessageType, toBuffer } from './message.js';
+import { deflatedPayload, zlibWindowBits } from '../protocol/deflate-codec.js';
 import { encodeFrame } from '../protocol/frame.js';
 import { isValidUtf8 } from '../protocol/utf8.js';
 
@@ -61,10 +62,10 @@ export class PreparedMessage {
         const options = {
           level: settings.level,
           memLevel: settings.memLevel,
-          windowBits: Math.max(9, settings.windowBits),
+          windowBits: zlibWindowBits(settings.windowBits),
           finishFlush: constants.Z_SYNC_FLUSH,
         };
-        deflateRaw(this.data, options, (err, out) => (err ? reject(err) : resolve(out.subarray(0, out.length - 4))));
+        deflateRaw(this.data, options, (err, out) => (err ? reject(err) : resolve(deflatedPayload(out))));
       });
       this.compressed.set(key, payload);
     }

@@ -4,9 +4,11 @@
  * with `nextWriter`, a message being compressed) hold the turn, and writes that come meanwhile
  * wait in order, so every message stays whole on the wire and in the order it was written.
  */
+import { Waiter, rejectAll, removeWaiter } from './waiter.js';
+
 export class TurnQueue {
   private held = false;
-  private waiting: Array<{ grant: () => void; fail: (err: unknown) => void }> = [];
+  private waiting: Array<Waiter<void>> = [];
 
   /** Nobody holds the turn and nobody waits: a write may go straight through. */
   get idle(): boolean {
@@ -24,39 +26,20 @@ export class TurnQueue {
       this.held = true;
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => {
-      const entry = {
-        grant: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        fail: (err: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
-      const onAbort = (): void => {
-        const i = this.waiting.indexOf(entry);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(signal!.reason);
-      };
-      if (signal?.aborted) return reject(signal.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(entry);
-    });
+    const waiter = new Waiter<void>(signal, (w) => removeWaiter(this.waiting, w));
+    if (!waiter.isSettled) this.waiting.push(waiter);
+    return waiter.promise;
   }
 
   /** Passes the turn to the next waiter, if any. */
   release(): void {
     const next = this.waiting.shift();
     if (next === undefined) this.held = false;
-    else next.grant();
+    else next.resolve();
   }
 
   /** Fails every waiter: the connection can no longer write. */
   failAll(err: unknown): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const w of waiting) w.fail(err);
+    rejectAll(this.waiting, err);
   }
 }

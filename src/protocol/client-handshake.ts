@@ -19,7 +19,7 @@ export interface UpgradeRequestInit {
   subprotocols?: readonly string[];
   /** Extensions to offer (`Sec-WebSocket-Extensions`), such as a permessage-deflate offer. */
   extensions?: readonly ExtensionOffer[];
-  /**  undefined;|The `Origin` header; not sent when undefined. */
+  /** The `Origin` header; not sent when undefined. */
   origin?: string | undefined;
   /** Extra headers (cookies, authorization...). `Host` given here replaces the default. */
   headers?: Iterable<readonly [string, string]>;

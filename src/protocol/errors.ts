@@ -102,3 +102,15 @@ export class BadHandshakeError extends WebSocketError {
     this.body = body;
   }
 }
+
+/**
+ * A write after our close frame was sent (gorilla's `ErrCloseSent`). When the connection was
+ * closed for a reason other than the application's own `close()`, the message says which.
+ */
+export class CloseSentError extends WebSocketError {
+  /** Always `'CloseSentError'`. */
+  override name = 'CloseSentError';
+  constructor(why = '') {
+    super(why === '' ? 'websocket: close sent' : `websocket: close sent: ${why}`);
+  }
+}

@@ -16,8 +16,6 @@
  *   | Masking-key (continued)       |          Payload Data         |
  *   +-------------------------------- - - - - - - - - - - - - - - - +
  */
-import { CloseMessageTooBig, CloseProtocolError } from './close.js';
-import { ProtocolError } from './errors.js';
 import { applyMask } from './mask.js';
 
 /** Frame opcodes (§5.2, §11.8). 0x3–0x7 and 0xB–0xF are reserved. */
@@ -134,74 +132,6 @@ export function writeFrameHeader(
     target[offset++] = maskKey & 0xff;
   }
   return offset;
-}
-
-/**
- * Decodes the header at `bytes[offset, end)`; returns null when those bytes do not hold a whole
- * header yet. Rejects, before any payload is read:
- * - a 64-bit length with the most significant bit set (§5.2: "MUST be 0"), with 1002;
- * - a length above `Number.MAX_SAFE_INTEGER`, which no buffer could hold, with 1009;
- * - a length not in its shortest form (§5.2: "the minimal number of bytes MUST be used"), with 1002.
- * The other rules (opcodes, RSV bits, masking, control frame sizes) belong to the state machine.
- */
-export function decodeFrameHeader(bytes: Uint8Array, offset: number, end: number): FrameHeader | null {
-  const header = emptyHeader();
-  return readFrameHeader(bytes, offset, end, header) ? header : null;
-}
-
-/** A header to be filled by {@link readFrameHeader}. */
-export function emptyHeader(): FrameHeader {
-  return { fin: false, rsv1: false, rsv2: false, rsv3: false, opcode: 0, masked: false, maskKey: 0, payloadLength: 0, headerLength: 0 };
-}
-
-/**
- * {@link decodeFrameHeader} into an existing object, for a parser that reuses one header for
- * every frame (no allocation per frame). Returns false, leaving `into` partly written, when the
- * bytes do not hold a whole header yet.
- */
-export function readFrameHeader(bytes: Uint8Array, offset: number, end: number, into: FrameHeader): boolean {
-  if (end - offset < 2) return false;
-  const b0 = bytes[offset]!;
-  const b1 = bytes[offset + 1]!;
-  const masked = (b1 & 0x80) !== 0;
-  const len7 = b1 & 0x7f;
-  let pos = offset + 2;
-  let payloadLength: number;
-  if (len7 < 126) {
-    payloadLength = len7;
-  } else if (len7 === 126) {
-    if (end - pos < 2) return false;
-    payloadLength = (bytes[pos]! << 8) | bytes[pos + 1]!;
-    pos += 2;
-    if (payloadLength < 126) throw new ProtocolError(CloseProtocolError, 'frame length not minimally encoded');
-  } else {
-    if (end - pos < 8) return false;
-    const top = bytes[pos]!;
-    if (top & 0x80) throw new ProtocolError(CloseProtocolError, 'frame length has the most significant bit set');
-    const high = ((top << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!) >>> 0;
-    const low = ((bytes[pos + 4]! << 24) | (bytes[pos + 5]! << 16) | (bytes[pos + 6]! << 8) | bytes[pos + 7]!) >>> 0;
-    pos += 8;
-    // 2^53 - 1 has 21 bits in the high word.
-    if (high > 0x1fffff) throw new ProtocolError(CloseMessageTooBig, 'frame length above 2^53 - 1');
-    payloadLength = high * 0x100000000 + low;
-    if (payloadLength < 0x10000) throw new ProtocolError(CloseProtocolError, 'frame length not minimally encoded');
-  }
-  let maskKey = 0;
-  if (masked) {
-    if (end - pos < 4) return false;
-    maskKey = ((bytes[pos]! << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!) >>> 0;
-    pos += 4;
-  }
-  into.fin = (b0 & FIN) !== 0;
-  into.rsv1 = (b0 & RSV1) !== 0;
-  into.rsv2 = (b0 & RSV2) !== 0;
-  into.rsv3 = (b0 & RSV3) !== 0;
-  into.opcode = b0 & 0x0f;
-  into.masked = masked;
-  into.maskKey = maskKey;
-  into.payloadLength = payloadLength;
-  into.headerLength = pos - offset;
-  return true;
 }
 
 /** Options for {@link encodeFrame}. */

@@ -1,17 +1,38 @@
 /**
  * The sans-I/O protocol core: pure functions and state machines with no sockets and no timers.
- * Import it as `rfc6455/protocol` to build on the protocol itself or to study it.
+ * Import it as `rfc6455/protocol` to build on the protocol itself or to study it. What is here is
+ * what a reader or an embedder needs; the connection layer's plumbing (write slabs, the outbox,
+ * the process-wide mask-key source) stays inside.
  */
 export * from './close.js';
 export * from './errors.js';
-export * from './frame.js';
-export * from './mask.js';
-export * from './mask-keys.js';
+export {
+  Opcode,
+  FIN,
+  RSV1,
+  RSV2,
+  RSV3,
+  MAX_CONTROL_PAYLOAD,
+  MAX_HEADER_LENGTH,
+  type FrameHeader,
+  type FrameInit,
+  isControlOpcode,
+  isKnownOpcode,
+  firstByte,
+  headerLength,
+  writeFrameHeader,
+  encodeFrame,
+} from './frame.js';
+export { FrameSender } from './frame-sender.js';
+export { applyMask } from './mask.js';
+export { MaskKeySource } from './mask-keys.js';
 export * from './parser.js';
 export * from './utf8.js';
-export * from './slab.js';
-export * from './outbox.js';
-export * from './connection.js';
+export * from './core.js';
+export * from './lifecycle.js';
+export * from './ending.js';
+export * from './defaults.js';
+export * from './deflate-codec.js';
 export * from './headers.js';
 export * from './header-tokens.js';
 export * from './http-head.js';

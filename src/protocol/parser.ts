@@ -8,8 +8,9 @@
  * they arrive, unmasked in place, as views into the caller's chunk. A frame that arrives whole in
  * one chunk is therefore reported as one view of that chunk, with no copy.
  */
-import type { ProtocolError } from './errors.js';
-import { type FrameHeader, MAX_HEADER_LENGTH, emptyHeader, readFrameHeader } from './frame.js';
+import { CloseMessageTooBig, CloseProtocolError } from './close.js';
+import { ProtocolError } from './errors.js';
+import { FIN, type FrameHeader, MAX_HEADER_LENGTH, RSV1, RSV2, RSV3 } from './frame.js';
 import { applyMask } from './mask.js';
 
 /** What a {@link FrameParser} reports to, frame by frame. */
@@ -25,6 +26,15 @@ export interface FrameHandler {
   onFrameEnd(): void;
 }
 
+/** Options for a {@link FrameParser}. */
+export interface FrameParserOptions {
+  /**
+   * Report every frame with the same header object, refilled for each (no allocation per frame).
+   * The handler must then not keep a header past its frame's `onFrameEnd`. Default false.
+   */
+  reuseHeader?: boolean;
+}
+
 /**
  * The incremental frame decoder: feed it chunks of any size; it reports headers, unmasked payload pieces and frame ends.
  *
@@ -38,14 +48,6 @@ export interface FrameHandler {
  * parser.push(Buffer.from([0x81, 0x02, 0x68, 0x69])); // 1 2, then "hi"
  * ```
  */
-export interface FrameParserOptions {
-  /**
-   * Report every frame with the same header object, refilled for each (no allocation per frame).
-   * The handler must then not keep a header past its frame's `onFrameEnd`. Default false.
-   */
-  reuseHeader?: boolean;
-}
-
 export class FrameParser {
   private readonly handler: FrameHandler;
   /** The header being filled: reused for every frame, or null to make a fresh one each time. */
@@ -153,4 +155,72 @@ export class FrameParser {
     this.current = null;
     this.handler.onFrameEnd();
   }
+}
+
+/**
+ * Decodes the header at `bytes[offset, end)`; returns null when those bytes do not hold a whole
+ * header yet. Rejects, before any payload is read:
+ * - a 64-bit length with the most significant bit set (§5.2: "MUST be 0"), with 1002;
+ * - a length above `Number.MAX_SAFE_INTEGER`, which no buffer could hold, with 1009;
+ * - a length not in its shortest form (§5.2: "the minimal number of bytes MUST be used"), with 1002.
+ * The other rules (opcodes, RSV bits, masking, control frame sizes) belong to the state machine.
+ */
+export function decodeFrameHeader(bytes: Uint8Array, offset: number, end: number): FrameHeader | null {
+  const header = emptyHeader();
+  return readFrameHeader(bytes, offset, end, header) ? header : null;
+}
+
+/** A header to be filled by {@link readFrameHeader}. */
+export function emptyHeader(): FrameHeader {
+  return { fin: false, rsv1: false, rsv2: false, rsv3: false, opcode: 0, masked: false, maskKey: 0, payloadLength: 0, headerLength: 0 };
+}
+
+/**
+ * {@link decodeFrameHeader} into an existing object, for a parser that reuses one header for
+ * every frame (no allocation per frame). Returns false, leaving `into` partly written, when the
+ * bytes do not hold a whole header yet.
+ */
+export function readFrameHeader(bytes: Uint8Array, offset: number, end: number, into: FrameHeader): boolean {
+  if (end - offset < 2) return false;
+  const b0 = bytes[offset]!;
+  const b1 = bytes[offset + 1]!;
+  const masked = (b1 & 0x80) !== 0;
+  const len7 = b1 & 0x7f;
+  let pos = offset + 2;
+  let payloadLength: number;
+  if (len7 < 126) {
+    payloadLength = len7;
+  } else if (len7 === 126) {
+    if (end - pos < 2) return false;
+    payloadLength = (bytes[pos]! << 8) | bytes[pos + 1]!;
+    pos += 2;
+    if (payloadLength < 126) throw new ProtocolError(CloseProtocolError, 'frame length not minimally encoded');
+  } else {
+    if (end - pos < 8) return false;
+    const top = bytes[pos]!;
+    if (top & 0x80) throw new ProtocolError(CloseProtocolError, 'frame length has the most significant bit set');
+    const high = ((top << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!) >>> 0;
+    const low = ((bytes[pos + 4]! << 24) | (bytes[pos + 5]! << 16) | (bytes[pos + 6]! << 8) | bytes[pos + 7]!) >>> 0;
+    pos += 8;
+    // 2^53 - 1 has 21 bits in the high word.
+    if (high > 0x1fffff) throw new ProtocolError(CloseMessageTooBig, 'frame length above 2^53 - 1');
+    payloadLength = high * 0x100000000 + low;
+    if (payloadLength < 0x10000) throw new ProtocolError(CloseProtocolError, 'frame length not minimally encoded');
+  }
+  let maskKey = 0;
+  if (masked) {
+    if (end - pos < 4) return false;
+    maskKey = ((bytes[pos]! << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!) >>> 0;
+    pos += 4;
+  }
+  into.fin = (b0 & FIN) !== 0;
+  into.rsv1 = (b0 & RSV1) !== 0;
+  into.rsv2 = (b0 & RSV2) !== 0;
+  into.rsv3 = (b0 & RSV3) !== 0;
+  into.opcode = b0 & 0x0f;
+  into.masked = masked;
+  into.maskKey = maskKey;
+  into.payloadLength = payloadLength;
+  into.headerLength = pos - offset;
+  return true;
 }

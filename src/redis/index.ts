@@ -7,6 +7,6 @@ export { RedisBackplane, redisBackplane } from './backplane.js';
 export type { BackplaneGap, RedisBackplaneOptions, RedisBackplaneStats } from './options.js';
 export type { RedisLink, RedisLinkHandlers } from './link.js';
 export { fromNodeRedis } from './node-redis.js';
-export type { NodeRedisClientLike, NodeRedisSubscriberLike } from './node-redis.js';
+export type { NodeRedisBufferListener, NodeRedisClientLike, NodeRedisListener, NodeRedisSubscriberLike } from './node-redis.js';
 export { fromIoredis } from './ioredis.js';
-export type { IoredisClientLike, IoredisSubscriberLike } from './ioredis.js';
+export type { IoredisClientLike, IoredisListener, IoredisSubscriberLike } from './ioredis.js';

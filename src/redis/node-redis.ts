@@ -5,23 +5,33 @@
  */
 import { PairReadiness, type RedisLink, type RedisLinkHandlers, guarded } from './link.js';
 
-type Listener = (...args: unknown[]) => void;
-type BufferListener = (message: Buffer, channel: Buffer) => unknown;
+/** An event listener, as node-redis's `on` takes it. */
+export type NodeRedisListener = (...args: unknown[]) => void;
+/** A pub/sub listener in buffer mode: the message, then its channel. */
+export type NodeRedisBufferListener = (message: Buffer, channel: Buffer) => unknown;
 
 /** What the backplane uses of a node-redis 5 client. */
 export interface NodeRedisClientLike {
+  /** Sends a raw command (`['XADD', ...]`); the backplane asks for bulk strings as Buffers. */
   sendCommand(args: ReadonlyArray<string | Buffer>, options?: { typeMapping?: Record<number, unknown> }): Promise<unknown>;
-  on(event: string, listener: Listener): unknown;
-  off(event: string, listener: Listener): unknown;
+  /** Listens to 'ready', 'end', 'reconnecting' and 'error'. */
+  on(event: string, listener: NodeRedisListener): unknown;
+  /** Stops listening (when the backplane closes). */
+  off(event: string, listener: NodeRedisListener): unknown;
+  /** Whether the connection is ready for commands. */
   readonly isReady: boolean;
 }
 
 /** What the backplane uses of the node-redis 5 client that subscribes. */
 export interface NodeRedisSubscriberLike extends NodeRedisClientLike {
-  sSubscribe(channels: string, listener: BufferListener, bufferMode: true): Promise<unknown>;
-  sUnsubscribe(channels: string, listener: BufferListener, bufferMode: true): Promise<unknown>;
-  subscribe(channels: string, listener: BufferListener, bufferMode: true): Promise<unknown>;
-  unsubscribe(channels: string, listener: BufferListener, bufferMode: true): Promise<unknown>;
+  /** SSUBSCRIBE, messages as Buffers. */
+  sSubscribe(channels: string, listener: NodeRedisBufferListener, bufferMode: true): Promise<unknown>;
+  /** SUNSUBSCRIBE. */
+  sUnsubscribe(channels: string, listener: NodeRedisBufferListener, bufferMode: true): Promise<unknown>;
+  /** SUBSCRIBE (servers before 7.0), messages as Buffers. */
+  subscribe(channels: string, listener: NodeRedisBufferListener, bufferMode: true): Promise<unknown>;
+  /** UNSUBSCRIBE. */
+  unsubscribe(channels: string, listener: NodeRedisBufferListener, bufferMode: true): Promise<unknown>;
 }
 
 /** RESP's bulk string type ('$'), mapped to Buffer so binary payloads survive. */
@@ -32,7 +42,7 @@ const AS_BUFFERS = { typeMapping: { [BLOB_STRING]: Buffer } };
 export function fromNodeRedis(client: NodeRedisClientLike, subscriber: NodeRedisSubscriberLike): RedisLink {
   let handlers: RedisLinkHandlers | null = null;
   const undo: Array<() => void> = [];
-  const onMessage: BufferListener = (message, channel) => {
+  const onMessage: NodeRedisBufferListener = (message, channel) => {
     try {
       handlers?.message(channel.toString(), message);
     } catch (err) {
@@ -49,8 +59,8 @@ export function fromNodeRedis(client: NodeRedisClientLike, subscriber: NodeRedis
     }, () => {});
     const events = [['ready', up], ['end', down], ['reconnecting', down], ['error', error]] as const;
     for (const [event, listener] of events) {
-      target.on(event, listener as Listener);
-      undo.push(() => target.off(event, listener as Listener));
+      target.on(event, listener as NodeRedisListener);
+      undo.push(() => target.off(event, listener as NodeRedisListener));
     }
   };
   return {

@@ -2,11 +2,15 @@
  * A WebSocket-only server on raw `node:net`: no HTTP server, the request head is parsed by the
  * protocol core. Requests that are not WebSocket upgrades get 426, other paths 404.
  */
-import { type Server, createServer } from 'node:net';
+import { type Server, type Socket, createServer } from 'node:net';
 import type { Conn } from '../connection/conn.js';
-import { CloseGoingAway, CloseInternalServerErr } from '../protocol/close.js';
+import { CloseGoingAway } from '../protocol/close.js';
 import { HandshakeError } from '../protocol/errors.js';
-import { type UpgradeRequest, Upgrader, type UpgraderOptions } from './upgrader.js';
+import { listenError } from './listen-error.js';
+import { type ConnHandler, type ServerErrorHandler, printServerError, reportSafely, runHandler } from './run-handler.js';
+import { Upgrader, type UpgraderOptions } from './upgrader.js';
+
+export type { ConnHandler, RequestSummary, ServerErrorHandler } from './run-handler.js';
 
 /** Options for {@link serve}. */
 export interface ServeOptions {
@@ -19,22 +23,15 @@ export interface ServeOptions {
   /** The upgrader, or options for one. */
   upgrader?: Upgrader | UpgraderOptions;
   /**
-   * Called with errors a handler threw, and with failed handshakes. Default: handler errors are
-   * printed with `console.error`; failed handshakes (a fact of life on the internet) are not.
+   * Called with errors a handler threw, and with failed handshakes; never with a peer going away
+   * (a close with any code, a dropped TCP connection, a protocol violation already answered).
+   * Default: handler errors are printed on one line, without a stack, with `console.error`;
+   * failed handshakes (a fact of life on the internet) are not.
    */
-  onError?: (err: unknown, request?: RequestSummary) => void;
+  onError?: ServerErrorHandler;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
 }
-
-/**
- *  Promise<void>;|Called by {@link serve} with each new connection and the request that opened it. If
- * it throws (or rejects), the error goes to `onError` and the connection is closed with 1011.
- */
-export type ConnHandler = (conn: Conn, request: UpgradeRequest) => void | Promise<void>;
-
-/** What `onError` learns of the request behind a failed handler (not the whole request, which is not kept). */
-export type RequestSummary = Pick<UpgradeRequest, 'method' | 'url' | 'remoteAddress'>;
 
 /** A running WebSocket server from {@link serve}. */
 export class WebSocketServer {
@@ -44,24 +41,58 @@ export class WebSocketServer {
   readonly port: number;
   /** The address it listens on. */
   readonly host: string;
+  /** The only path it serves, or undefined when it serves every path. */
+  readonly path: string | undefined;
   private readonly live = new Set<Conn>();
+  /** Sockets still in their opening handshake: not connections yet, but a shutdown must not wait on them. */
+  private readonly handshaking = new Set<Socket>();
   private closing: Promise<void> | null = null;
+  private readonly afterClose: Array<() => void> = [];
 
   /** @internal */
-  constructor(netServer: Server, host: string, port: number) {
+  constructor(netServer: Server, host: string, port: number, path?: string) {
     this.netServer = netServer;
     this.host = host;
     this.port = port;
+    this.path = path;
   }
 
-  /** `ws://host:port`, with IPv6 hosts in brackets. */
+  /** The URL to dial: `ws://host:port` and the `path` option when there is one, with IPv6 hosts in brackets. */
   get url(): string {
-    return `ws://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+    return `ws://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}${this.path ?? ''}`;
   }
 
   /** Connections currently open. */
   get connections(): ReadonlySet<Conn> {
     return this.live;
+  }
+
+  /** @internal A socket begins its opening handshake; false when the server is shutting down (it is dropped). */
+  handshakeStarted(socket: Socket): boolean {
+    if (this.closing !== null) {
+      socket.destroy();
+      return false;
+    }
+    this.handshaking.add(socket);
+    return true;
+  }
+
+  /** @internal The handshake is over, one way or the other. */
+  handshakeEnded(socket: Socket): void {
+    this.handshaking.delete(socket);
+  }
+
+  /** @internal The handshake failed: true when that is because the server shut down and dropped it. */
+  handshakeEndedByShutdown(socket: Socket): boolean {
+    const byShutdown = this.closing !== null && !this.handshaking.has(socket);
+    this.handshaking.delete(socket);
+    return byShutdown;
+  }
+
+  /** @internal Runs `fn` once the server is closing (to let go of an AbortSignal, for one). */
+  onClosing(fn: () => void): void {
+    if (this.closing !== null) fn();
+    else this.afterClose.push(fn);
   }
 
   /** @internal */
@@ -77,7 +108,11 @@ export class WebSocketServer {
   close(code = CloseGoingAway, reason = 'server shutting down'): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.netServer.close(() => resolve());
+      // A socket still sending its request head is no WebSocket yet: it is dropped, not waited for.
+      for (const socket of this.handshaking) socket.destroy();
+      this.handshaking.clear();
       for (const conn of this.live) void conn.close(code, reason).catch(() => conn.closeNow());
+      for (const fn of this.afterClose.splice(0)) fn();
     }).then(() => Promise.all([...this.live].map((c) => c.closed)).then(() => undefined));
     return this.closing;
   }
@@ -87,7 +122,11 @@ export class WebSocketServer {
 function ignoreError(): void {}
 
 /**
- * Runs a WebSocket server on raw `node:net`, calling `handler` for each connection.
+ * Runs a WebSocket server on raw `node:net`, calling `handler` for each connection. When the
+ * handler returns, the connection is closed with 1000 after what it wrote; when it throws, with
+ * 1011, and the error goes to `onError`. A peer that goes away is not an error: no `try` is
+ * needed to keep the process alive. Rejects with one clear error when the port cannot be bound
+ * (`EADDRINUSE`: which port, and how to pick another).
  *
  * @example
  * ```ts
@@ -100,19 +139,19 @@ function ignoreError(): void {}
 export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebSocketServer> {
   const upgrader = options.upgrader instanceof Upgrader ? options.upgrader : new Upgrader(options.upgrader);
   const host = options.host ?? '127.0.0.1';
-  const report = options.onError ?? ((err: unknown) => {
-    if (!(err instanceof HandshakeError)) console.error('rfc6455: connection handler failed:', err);
-  });
+  const report = options.onError ?? printServerError;
   const netServer = createServer({ noDelay: true });
   let server: WebSocketServer | null = null;
 
   netServer.on('connection', (socket) => {
     // Failures surface through the handshake or the connection, which listens for errors itself.
     socket.on('error', ignoreError);
+    if (server !== null && !server.handshakeStarted(socket)) return;
     // Promise chains rather than an async function, which would stay alive (with its generator)
     // for as long as each connection lasts.
     upgrader.readRequest(socket).then(
       (pending) => {
+        server?.handshakeEnded(socket);
         const { request } = pending;
         if (options.path !== undefined && request.url.split('?')[0] !== options.path) {
           upgrader.refuse(pending, 404, 'not found');
@@ -121,37 +160,31 @@ export function serve(options: ServeOptions, handler: ConnHandler): Promise<WebS
         const conn = upgrader.accept(pending);
         socket.off('error', ignoreError);
         server?.track(conn);
-        let handled: void | Promise<void>;
-        try {
-          handled = handler(conn, request);
-        } catch (err) {
-          handled = Promise.reject(err);
-        }
-        if (handled instanceof Promise) {
-          // Only a summary is kept for the report: the request and its headers may go once the
-          // handler is done with them.
-          const summary: RequestSummary = { method: request.method, url: request.url, remoteAddress: request.remoteAddress };
-          handled.catch((err: unknown) => {
-            report(err, summary);
-            void conn.close(CloseInternalServerErr, 'internal error').catch(() => conn.closeNow());
-          });
-        }
+        void runHandler(conn, request, handler, report);
       },
-    ).catch((err: unknown) => report(err));
+    ).catch((err: unknown) => {
+      // A socket dropped because the server is shutting down is no error of anyone's.
+      if (server?.handshakeEndedByShutdown(socket) === true) return;
+      reportSafely(report, err);
+    });
   });
 
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
+    const onError = (err: Error): void => reject(listenError(err, host, options.port ?? 0, 'the port option'));
     netServer.once('error', onError);
     netServer.listen(options.port ?? 0, host, () => {
       netServer.off('error', onError);
       const address = netServer.address();
       const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
-      server = new WebSocketServer(netServer, host, port);
+      server = new WebSocketServer(netServer, host, port, options.path);
       const signal = options.signal;
       if (signal !== undefined) {
-        if (signal.aborted) void server.close();
-        else signal.addEventListener('abort', () => void server?.close(), { once: true });
+        const onAbort = (): void => void server?.close();
+        if (signal.aborted) onAbort();
+        else {
+          signal.addEventListener('abort', onAbort, { once: true });
+          server.onClosing(() => signal.removeEventListener('abort', onAbort));
+        }
       }
       resolve(server);
     });

@@ -11,52 +11,15 @@ import { acceptDeflateOffer, checkDeflateOptions } from '../protocol/deflate-neg
 import type { ExtensionOffer } from '../protocol/header-tokens.js';
 import { HandshakeError, InvalidHeaderError } from '../protocol/errors.js';
 export type { HeadersInit } from '../protocol/headers.js';
+export type { HandshakeFailure, HttpErrorResponse, UpgradeRequest } from './upgrade-request.js';
+export { PendingUpgrade } from './upgrade-request.js';
+export { isWebSocketUpgrade, subprotocols } from './request-inspection.js';
 import { type HeadersInit, HttpHeaders, headerEntries } from '../protocol/headers.js';
 import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser } from '../protocol/http-head.js';
-import { parseTokenList, tokenListHas } from '../protocol/header-tokens.js';
 import { STATUS_TEXT } from '../protocol/handshake.js';
+import { type ConnHandler, type RequestSummary, type ServerErrorHandler, printServerError, reportSafely, runHandler } from './run-handler.js';
+import { type HandshakeFailure, type HttpErrorResponse, PendingUpgrade, type UpgradeRequest } from './upgrade-request.js';
 import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from '../protocol/server-handshake.js';
-
-/** The upgrade request, as the application sees it. */
-export interface UpgradeRequest {
-  /** `GET` (anything else is refused with 405). */
-  method: string;
-  /** The request target, e.g. `/chat?room=1`. */
-  url: string;
-  /** Every request header, looked up case-insensitively. */
-  headers: HttpHeaders;
-  /** The `Host` header. */
-  host: string;
-  /** The `Origin` header, if any. */
-  origin: string | undefined;
-  /** Subprotocols the client offered, in its order of preference. */
-  subprotocols: string[];
-  /**  undefined;|The client's IP address (behind a proxy, the proxy's). */
-  remoteAddress: string | undefined;
-  /** The `node:http` request, when the upgrade came through `upgrade()`. */
-  httpRequest?: IncomingMessage;
-}
-
-/** What a failed handshake looks like to the `error` option. */
-export interface HandshakeFailure {
-  /** The HTTP status answered (400, 403, 404, 405, 408, 414, 426, 431, ...). */
-  status: number;
-  /** Why, in words. */
-  reason: string;
-  /** The request, when it was parsed far enough. */
-  request: UpgradeRequest | undefined;
-}
-
-/** An HTTP error response to send instead of the default one. */
-export interface HttpErrorResponse {
-  /** Another status to answer with. Default: the failure's own. */
-  status?: number;
-  /** Response headers to add. */
-  headers?: HeadersInit;
-  /** The response body (text/plain). Default: the failure's reason. */
-  body?: string;
-}
-
 
 /**
  * How an `Upgrader` accepts connections: origin check, subprotocols, error responses, compression, the
@@ -82,45 +45,38 @@ export interface UpgraderOptions extends ConnLimits, HeadLimits {
   enableCompression?: boolean | PerMessageDeflateOptions;
 }
 
+/** Options for `Upgrader.handleUpgrade`. */
+export interface HandleUpgradeOptions {
+  /** Headers to add to the 101 response (`Set-Cookie`, ...). */
+  responseHeaders?: HeadersInit;
+  /**
+   * Called with errors the handler threw (not a peer going away), and with failed handshakes.
+   * Default: handler errors are printed on one line with `console.error`; failed handshakes are not.
+   */
+  onError?: ServerErrorHandler;
+}
+
 /** The default `handshakeTimeout` of an `Upgrader`: 10 s for a raw socket's request head. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /**
- * Upgrades HTTP connections to WebSocket connections.
+ * Upgrades HTTP connections to WebSocket connections (gorilla's `Upgrader`): checks the request
+ * (RFC 6455 §4.2.1), the origin, negotiates the subprotocol and permessage-deflate, and answers 101
+ * or the HTTP error the RFC names.
+ *
+ * On a `node:http` server, {@link Upgrader.handleUpgrade} runs a handler with the same guarantees
+ * as {@link serve}: nothing to catch, the connection closed when the handler returns.
  *
  * @example
  * ```ts
  * const upgrader = new Upgrader({ subprotocols: ['chat'] });
- * httpServer.on('upgrade', async (req, socket, head) => {
- *   const conn = await upgrader.upgrade(req, socket, head).catch(() => null);
- *   if (conn) for await (const m of conn) await conn.writeMessage(m.type, m.data);
+ * httpServer.on('upgrade', (req, socket, head) => {
+ *   upgrader.handleUpgrade(req, socket, head, async (conn) => {
+ *     for await (const { type, data } of conn) await conn.writeMessage(type, data);
+ *   });
  * });
  * ```
  */
-/**
- * A request read off a socket and checked against RFC 6455 §4.2.1, not answered yet: the caller
- * may route or authenticate on `request`, then `accept()` or `refuse()` it.
- */
-export class PendingUpgrade {
-  readonly request: UpgradeRequest;
-  /** @internal */
-  readonly socket: Duplex;
-  /** @internal */
-  readonly info: UpgradeRequestInfo;
-  /** @internal Bytes after the request head: the first WebSocket bytes. */
-  readonly rest: Buffer;
-  /** @internal */
-  settled = false;
-
-  /** @internal */
-  constructor(socket: Duplex, request: UpgradeRequest, info: UpgradeRequestInfo, rest: Buffer) {
-    this.socket = socket;
-    this.request = request;
-    this.info = info;
-    this.rest = rest;
-  }
-}
-
 export class Upgrader {
   /** The options this upgrader was made with (a copy). */
   readonly options: Readonly<UpgraderOptions>;
@@ -137,18 +93,53 @@ export class Upgrader {
    * the HTTP error the RFC names, closes the socket, and rejects with a `HandshakeError`.
    */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, responseHeaders?: HeadersInit): Promise<Conn> {
-    const requestHead: RequestHead = {
-      method: req.method ?? '',
-      target: req.url ?? '/',
-      versionMajor: req.httpVersionMajor,
-      versionMinor: req.httpVersionMinor,
-      headers: headersFromRawHeaders(req.rawHeaders),
-    };
     try {
-      return Promise.resolve(this.accept(this.check(socket, requestHead, head, req), responseHeaders));
+      return Promise.resolve(this.accept(this.checkHttp(req, socket, head), responseHeaders));
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Completes an upgrade from a `node:http` server's `'upgrade'` event and runs `handler` on the
+   * connection, with the guarantees of {@link serve}: when the handler returns, the connection is
+   * closed with 1000 after what it wrote; when it throws, with 1011, and the error goes to
+   * `onError` (by default one line on stderr); a peer that goes away, cleanly or not, is not an
+   * error. A failed handshake is answered with its HTTP error and reported to `onError` only when
+   * one is given. The promise settles when the connection is closed, and never rejects.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, handler: ConnHandler, options: HandleUpgradeOptions = {}): Promise<void> {
+    let pending: PendingUpgrade;
+    try {
+      pending = this.checkHttp(req, socket, head);
+    } catch (err) {
+      return this.handshakeFailed(err, { method: req.method ?? '', url: req.url ?? '/', remoteAddress: remoteAddressOf(socket) }, options);
+    }
+    return this.handle(pending, handler, options);
+  }
+
+  /**
+   * Accepts a pending upgrade (from {@link Upgrader.readRequest}) and runs `handler` on the
+   * connection, with the guarantees of {@link Upgrader.handleUpgrade}. Never rejects.
+   */
+  handle(pending: PendingUpgrade, handler: ConnHandler, options: HandleUpgradeOptions = {}): Promise<void> {
+    let conn: Conn;
+    try {
+      conn = this.accept(pending, options.responseHeaders);
+    } catch (err) {
+      return this.handshakeFailed(err, pending.request, options);
+    }
+    return runHandler(conn, pending.request, handler, options.onError ?? printServerError);
+  }
+
+  /**
+   * A handshake answered with its HTTP error already. The default `onError` prints nothing for a
+   * `HandshakeError` (a bad request is the client's), but does for a mistake of the caller's, such
+   * as a pending upgrade answered twice or response headers that cannot be sent.
+   */
+  private handshakeFailed(err: unknown, request: RequestSummary, options: HandleUpgradeOptions): Promise<void> {
+    reportSafely(options.onError ?? printServerError, err, request);
+    return Promise.resolve();
   }
 
   /**
@@ -236,6 +227,18 @@ export class Upgrader {
     this.answerError(pending.socket, new HandshakeError(status, message, headerEntries(headers)), pending.request);
   }
 
+  /** The head node:http parsed, checked as ours would be. */
+  private checkHttp(req: IncomingMessage, socket: Duplex, head: Buffer): PendingUpgrade {
+    const requestHead: RequestHead = {
+      method: req.method ?? '',
+      target: req.url ?? '/',
+      versionMajor: req.httpVersionMajor,
+      versionMinor: req.httpVersionMinor,
+      headers: headersFromRawHeaders(req.rawHeaders),
+    };
+    return this.check(socket, requestHead, head, req);
+  }
+
   /** Checks a parsed head (§4.2.1); refuses and throws a `HandshakeError` when it is not a valid upgrade. */
   private check(socket: Duplex, head: RequestHead, rest: Buffer, httpRequest?: IncomingMessage): PendingUpgrade {
     let info: UpgradeRequestInfo;
@@ -253,7 +256,7 @@ export class Upgrader {
       host: info.host,
       origin: info.origin,
       subprotocols: info.subprotocols,
-      remoteAddress: (socket as { remoteAddress?: string }).remoteAddress,
+      remoteAddress: remoteAddressOf(socket),
       ...(httpRequest !== undefined ? { httpRequest } : {}),
     };
     return new PendingUpgrade(socket, request, info, rest);
@@ -340,27 +343,12 @@ export function endGracefully(socket: Duplex, response: Buffer): void {
   socket.resume();
 }
 
+function remoteAddressOf(socket: Duplex): string | undefined {
+  return (socket as { remoteAddress?: string }).remoteAddress;
+}
+
 function headersFromRawHeaders(raw: readonly string[]): HttpHeaders {
   const headers = new HttpHeaders();
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
   return headers;
-}
-
-
-/** The subprotocols a request offers (gorilla's `Subprotocols`). */
-export function subprotocols(request: IncomingMessage | UpgradeRequest): string[] {
-  if ('subprotocols' in request && Array.isArray(request.subprotocols)) return request.subprotocols;
-  const header = (request as IncomingMessage).headers['sec-websocket-protocol'];
-  const value = Array.isArray(header) ? header.join(', ') : header;
-  return value === undefined ? [] : (parseTokenList(value) ?? []);
-}
-
-/** Whether a request asks for a WebSocket upgrade (gorilla's `IsWebSocketUpgrade`). */
-export function isWebSocketUpgrade(request: IncomingMessage | UpgradeRequest): boolean {
-  const get = (name: string): string | undefined => {
-    if (request.headers instanceof HttpHeaders) return request.headers.get(name);
-    const v = (request as IncomingMessage).headers[name];
-    return Array.isArray(v) ? v.join(', ') : v;
-  };
-  return tokenListHas(get('connection'), 'upgrade') && tokenListHas(get('upgrade'), 'websocket');
 }

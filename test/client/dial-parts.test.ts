@@ -43,6 +43,27 @@ describe('parseDialUrl', () => {
     expect(() => parseDialUrl(url)).toThrow(InvalidUrlError);
   });
 
+  it.each([
+    ['', 'the URL is empty'],
+    ['example.com', 'it has no scheme (start it with ws:// or wss://)'],
+    ['localhost:8080', 'unsupported scheme localhost: (use ws: or wss:) (did you mean ws://localhost:8080?)'],
+    ['ftp://h/', 'unsupported scheme ftp: (use ws: or wss:)'],
+    ['ws://', 'it has no host'],
+    ['ws://:8080/', 'it has no host'],
+    ['ws://h:80800/', 'bad port 80800 (a number from 1 to 65535)'],
+    ['ws://h:http/', 'bad port "http" (a number from 1 to 65535)'],
+    ['ws://h:0/', 'port 0 cannot be dialed'],
+    ['ws://h/#top', 'a WebSocket URL cannot have a fragment (#...; RFC 6455 §3)'],
+    ['ws://my host/', 'it contains a space'],
+    ['ws://[::1/', 'bad IPv6 address [::1 (no closing bracket)'],
+  ])('says what is wrong with %j', (url, why) => {
+    expect(() => parseDialUrl(url)).toThrow(new InvalidUrlError(`websocket: invalid URL ${JSON.stringify(url)}: ${why}`));
+  });
+
+  it('keeps a password out of the message', () => {
+    expect(() => parseDialUrl('ws://ada:secret@:1/')).toThrow('websocket: invalid URL "ws://ada:***@:1/": it has no host');
+  });
+
   it('writes authorities with IPv6 in brackets', () => {
     expect(authority('::1', 80)).toBe('[::1]:80');
     expect(authority('example.com', 443)).toBe('example.com:443');

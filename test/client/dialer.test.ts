@@ -54,7 +54,7 @@ describe('Dialer ↔ our server', () => {
     expect(back.type).toBe(BinaryMessage);
     expect(back.data.equals(big)).toBe(true);
     await conn.close();
-    expect(await conn.closed).toEqual({ code: 1000, reason: '', wasClean: true });
+    expect(await conn.closed).toEqual({ code: 1000, reason: '', wasClean: true, error: null });
   });
 
   it('keeps the path and the query, and sends the Host header without a default port', async () => {

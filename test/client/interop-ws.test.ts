@@ -73,7 +73,7 @@ describe('Dialer ↔ ws server (plain)', () => {
     onCleanup(() => conn.closeNow());
     await roundTrip(conn);
     await conn.close(1000, 'done');
-    expect(await conn.closed).toEqual({ code: 1000, reason: 'done', wasClean: true });
+    expect(await conn.closed).toEqual({ code: 1000, reason: 'done', wasClean: true, error: null });
   });
 
   it('sends fragmented messages with nextWriter that ws reassembles', async () => {
@@ -112,7 +112,7 @@ describe('Dialer ↔ ws server (plain)', () => {
     await expect(conn.readMessage()).resolves.toMatchObject({ type: TextMessage }); // the echo
     await expect(conn.readMessage()).rejects.toMatchObject({ name: 'CloseError', code: 4001, text: 'bye from ws' });
     expect((await pong.promise).toString()).toBe('hi');
-    expect(await conn.closed).toEqual({ code: 4001, reason: 'bye from ws', wasClean: true });
+    expect(await conn.closed).toEqual({ code: 4001, reason: 'bye from ws', wasClean: true, error: null });
   });
 
   it('negotiates a subprotocol with ws', async () => {

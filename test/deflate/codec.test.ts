@@ -6,7 +6,7 @@ import { constants, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Compressor, Decompressor } from '../../src/connection/permessage-deflate.js';
-import { Connection } from '../../src/protocol/connection.js';
+import { ConnectionCore } from '../../src/protocol/core.js';
 
 interface Config {
   windowBits: number;
@@ -30,7 +30,7 @@ async function roundTrip(messages: TestMessage[], config: Config): Promise<Buffe
   const decompressor = new Decompressor(config.windowBits, config.noContextTakeover);
   const received: Array<Promise<Buffer>> = [];
   let job: ReturnType<Decompressor['begin']> | null = null;
-  const server = new Connection(
+  const server = new ConnectionCore(
     { role: 'server', compression: true },
     {
       onMessageStart: (_opcode, compressed) => {
@@ -52,19 +52,19 @@ async function roundTrip(messages: TestMessage[], config: Config): Promise<Buffe
       },
     },
   );
-  const client = new Connection({ role: 'client', compression: true }, {
+  const client = new ConnectionCore({ role: 'client', compression: true }, {
     onMessageStart: () => {}, onMessageData: () => {}, onMessageEnd: () => {}, onPing: () => {}, onPong: () => {}, onClose: () => {}, onError: () => {},
   });
   for (const m of messages) {
     const opcode = m.text ? 1 : 2;
     if (m.fragments <= 1) {
-      client.sendMessage(opcode, await compressor.compress(m.data), true);
+      client.sender.message(opcode, await compressor.compress(m.data), true);
     } else {
       const step = Math.ceil(m.data.length / m.fragments) || 1;
       for (let i = 0, first = true; ; i += step, first = false) {
         const last = i + step >= m.data.length;
         const piece = await compressor.compress(m.data.subarray(i, i + step), last);
-        client.sendFrame(first ? opcode : 0, piece, last, first);
+        client.sender.frame(first ? opcode : 0, piece, last, first);
         if (last) break;
       }
     }

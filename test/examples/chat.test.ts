@@ -213,7 +213,7 @@ describe('examples/chat: connections', () => {
     await chat.close();
     for (const conn of [ada.conn, lurker]) {
       expect(await closeCodeOf(conn)).toBe(1001);
-      expect(await conn.closed).toEqual({ code: 1001, reason: 'server shutting down', wasClean: true });
+      expect(await conn.closed).toEqual({ code: 1001, reason: 'server shutting down', wasClean: true, error: null });
     }
     await expect(fetch(chat.url)).rejects.toThrow();
   });

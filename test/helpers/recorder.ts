@@ -1,4 +1,4 @@
-import { type ConnectionEvents, type DataOpcode, Connection, type ConnectionOptions } from '../../src/protocol/connection.js';
+import { type ConnectionEvents, type DataOpcode, ConnectionCore, type CoreOptions } from '../../src/protocol/core.js';
 import type { ProtocolError } from '../../src/protocol/errors.js';
 import type { FrameHeader } from '../../src/protocol/frame.js';
 import { FrameParser } from '../../src/protocol/parser.js';
@@ -47,9 +47,9 @@ export class Recorder implements ConnectionEvents {
   }
 }
 
-export function makeConnection(options: Partial<ConnectionOptions> & Pick<ConnectionOptions, 'role'>): { conn: Connection; rec: Recorder } {
+export function makeConnection(options: Partial<CoreOptions> & Pick<CoreOptions, 'role'>): { conn: ConnectionCore; rec: Recorder } {
   const rec = new Recorder();
-  const conn = new Connection(options, rec);
+  const conn = new ConnectionCore(options, rec);
   return { conn, rec };
 }
 

@@ -15,10 +15,18 @@ export function onCleanup(fn: () => Promise<void> | void): void {
 
 export type Handler = (conn: Conn, request: UpgradeRequest) => void | Promise<void>;
 
-/** A raw node:net WebSocket server on a free port, closed after the test. */
+/**
+ * A raw node:net WebSocket server on a free port, closed after the test. The connection stays
+ * open after `handler` returns (until the test or the peer closes it), so a handler may hand it
+ * to the test; `serve()`'s own close-on-return is tested in test/server/serve-handler.test.ts.
+ */
 export async function rawServer(handler: Handler, upgrader: UpgraderOptions = {}, path?: string): Promise<WebSocketServer & { errors: unknown[] }> {
   const errors: unknown[] = [];
-  const server = await serve({ port: 0, upgrader, ...(path !== undefined ? { path } : {}), onError: (e) => errors.push(e) }, handler);
+  const keepOpen = async (conn: Conn, request: UpgradeRequest): Promise<void> => {
+    await handler(conn, request);
+    await conn.closed;
+  };
+  const server = await serve({ port: 0, upgrader, ...(path !== undefined ? { path } : {}), onError: (e) => errors.push(e) }, keepOpen);
   onCleanup(async () => {
     for (const c of server.connections) c.closeNow();
     await server.close();

@@ -1,8 +1,9 @@
 /**
  * What users get from npm: `npm pack` (which builds through `prepack`) holds only dist (with
  * type declarations), README.md, LICENSE and package.json; the tarball installs into a fresh
- * project, works there from an ESM script (a real round trip), and type-checks with the types
- * it ships, which catch a wrong call.
+ * project, works there from an ESM script (a real round trip) and, on Node 20.19 and newer, from
+ * a CommonJS one through `require` (require of ESM); it type-checks with the types it ships,
+ * which catch a wrong call, and their doc comments are not garbled.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,10 +12,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findGarbledComments } from '../../scripts/docs/garbled-comments.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+/** require() of an ES module works without a flag from Node 20.19 (and 22.12). */
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+const requiresEsm = major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19);
 
 interface PackResult {
   filename: string;
@@ -40,7 +45,7 @@ describe('the npm package', () => {
   it('holds dist with .js and .d.ts, README.md, LICENSE and package.json, and nothing else', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths.filter((p) => !p.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
-    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/redis/index.js', 'dist/redis/index.d.ts', 'dist/conn.d.ts']) {
+    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/redis/index.js', 'dist/redis/index.d.ts', 'dist/connection/conn.d.ts']) {
       expect(paths).toContain(entry);
     }
     expect(paths.filter((p) => /(^|\/)(src|test|scripts|examples|docs|node_modules)\//.test(p))).toEqual([]);
@@ -81,6 +86,33 @@ console.log(JSON.stringify({
       redis: ['function', 'function', 'function'],
     });
   }, 60_000);
+
+  it.runIf(requiresEsm)('works through require() from a CommonJS script', async () => {
+    writeFileSync(
+      join(project, 'check.cjs'),
+      `const { Dialer, TextMessage, serve } = require('rfc6455');
+const { computeAccept } = require('rfc6455/protocol');
+(async () => {
+  const server = await serve({ port: 0, path: '/cjs' }, async (conn) => {
+    for await (const { type, data } of conn) await conn.writeMessage(type, data);
+  });
+  const { conn } = await new Dialer().dial(server.url);
+  await conn.writeMessage(TextMessage, 'from require');
+  const { data } = await conn.readMessage();
+  await conn.close();
+  await server.close();
+  console.log(JSON.stringify({ echoed: data.toString(), accept: computeAccept('dGhlIHNhbXBsZSBub25jZQ==') }));
+})();
+`,
+    );
+    const { stdout, stderr } = await run(process.execPath, ['check.cjs'], { cwd: project });
+    expect(JSON.parse(stdout)).toEqual({ echoed: 'from require', accept: 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=' });
+    expect(stderr).toBe('');
+  }, 60_000);
+
+  it('ships declarations without garbled doc comments', () => {
+    expect(findGarbledComments(join(project, 'node_modules', 'rfc6455', 'dist'))).toEqual([]);
+  });
 
   it('type-checks against its declarations, and they catch a wrong call', async () => {
     const tsconfig = (file: string) => ({

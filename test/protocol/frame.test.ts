@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/protocol/errors.js';
-import { decodeFrameHeader, encodeFrame, headerLength, Opcode } from '../../src/protocol/frame.js';
+import { encodeFrame, headerLength, Opcode } from '../../src/protocol/frame.js';
+import { decodeFrameHeader } from '../../src/protocol/parser.js';
 import { applyMask } from '../../src/protocol/mask.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -20,7 +20,7 @@ describe('peers that stop answering', () => {
     const close = await client.nextFrame();
     expect([close.opcode, close.payload.readUInt16BE(0)]).toEqual([8, 1000]);
     // We never answer, and keep the socket open.
-    expect(await ended.promise).toEqual({ code: 1006, reason: '', wasClean: false });
+    expect(await ended.promise).toMatchObject({ code: 1006, reason: '', wasClean: false });
     await client.waitClosed(10_000);
   });
 

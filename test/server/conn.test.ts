@@ -59,10 +59,10 @@ describe('reading', () => {
     expect(isUnexpectedCloseError(err, 1000)).toBe(true);
     // The same error again: the connection is over.
     await expect(conn.readMessage()).rejects.toBe(err);
-    expect(await conn.closed).toEqual({ code: 4100, reason: 'done', wasClean: true });
+    expect(await conn.closed).toEqual({ code: 4100, reason: 'done', wasClean: true, error: null });
   });
 
-  it('for await ends quietly on 1000 and throws on a protocol error', async () => {
+  it('for await ends quietly on 1000, on a protocol error, and on a dropped connection; closeInfo says how', async () => {
     const a = await pair();
     a.client.send({ opcode: 1, payload: Buffer.from('x') });
     a.client.send({ opcode: 8, payload: formatCloseMessage(1000) });
@@ -72,10 +72,34 @@ describe('reading', () => {
 
     const b = await pair();
     b.client.send({ opcode: 3 });
+    for await (const _ of b.conn) void _;
+    expect(b.conn.state).not.toBe('open');
+    expect((await b.conn.closed).error).toBeInstanceOf(ProtocolError);
+    expect(b.conn.closeInfo?.error).toMatchObject({ closeCode: 1002 });
+
+    const c = await pair();
+    c.client.send({ opcode: 1, payload: Buffer.from('y') });
+    c.client.destroy();
+    const got: string[] = [];
+    for await (const m of c.conn) got.push(m.data.toString());
+    expect(got).toEqual(['y']);
+    const info = await c.conn.closed;
+    expect(info).toMatchObject({ code: 1006, wasClean: false });
+    expect(isCloseError(info.error, 1006)).toBe(true);
+    expect(c.conn.closeInfo).toBe(info);
+  });
+
+  it('for await throws only what the application itself threw (a handler), and closes with 1011', async () => {
+    const { conn, client } = await pair();
+    conn.setPingHandler(() => {
+      throw new Error('handler bug');
+    });
+    client.send({ opcode: 9, payload: Buffer.from('p') });
     const iterate = async (): Promise<void> => {
-      for await (const _ of b.conn) void _;
+      for await (const _ of conn) void _;
     };
-    await expect(iterate()).rejects.toBeInstanceOf(ProtocolError);
+    await expect(iterate()).rejects.toThrow('handler bug');
+    expect(await client.closeCode()).toBe(1011);
   });
 
   it('an abnormal end (TCP closed without a close frame) reads as CloseError 1006', async () => {
@@ -333,7 +357,7 @@ describe('closing', () => {
     await closing;
     await client.waitClosed();
     expect(client.ended).toBe(true);
-    expect(await conn.closed).toEqual({ code: 4002, reason: '', wasClean: true });
+    expect(await conn.closed).toEqual({ code: 4002, reason: '', wasClean: true, error: null });
   });
 
   it('close() gives up after closeTimeout when the peer never answers', async () => {

@@ -5,13 +5,13 @@
  * Both unmask in place, so the same chunks are fed pass after pass (XOR twice restores the bytes;
  * binary payloads have no validity to lose). Ours is measured at three depths:
  * - `FrameParser`: frame headers and unmasked payload views, nothing else;
- * - `Connection.receive` (server role): every protocol check, what a server runs per chunk;
+ * - `ConnectionCore.receive` (server role): every protocol check, what a server runs per chunk;
  * - the same plus whole messages assembled as `Conn.readMessage` hands them out, which is what
  *   ws's Receiver delivers (it concatenates frames that span chunks).
  */
-import { Connection, type ConnectionEvents } from '../../../src/protocol/connection.js';
+import { ConnectionCore, type ConnectionEvents } from '../../../src/protocol/core.js';
 import { FrameParser } from '../../../src/protocol/parser.js';
-import { IncomingMessage } from '../../../src/connection/incoming.js';
+import { QueuedMessage } from '../../../src/connection/queued-message.js';
 import { clientDataFrame } from '../loadgen/frames.js';
 import { binaryPayload } from '../loadgen/payloads.js';
 import { sizeLabel } from '../format.js';
@@ -65,17 +65,17 @@ function connectionEvents(overrides: Partial<ConnectionEvents>): ConnectionEvent
 
 function connection(): Parser {
   let n = 0;
-  const conn = new Connection({ role: 'server', maxMessageSize: MAX_MESSAGE }, connectionEvents({ onMessageEnd: () => n++ }));
+  const conn = new ConnectionCore({ role: 'server', maxMessageSize: MAX_MESSAGE }, connectionEvents({ onMessageEnd: () => n++ }));
   return { feed: (chunk) => conn.receive(chunk), delivered: () => n };
 }
 
 function connectionWholeMessages(size: number): Parser {
   let n = 0;
-  let message: IncomingMessage | null = null;
-  const conn = new Connection(
+  let message: QueuedMessage | null = null;
+  const conn = new ConnectionCore(
     { role: 'server', maxMessageSize: MAX_MESSAGE },
     connectionEvents({
-      onMessageStart: (opcode) => (message = new IncomingMessage(opcode, n)),
+      onMessageStart: (opcode) => (message = new QueuedMessage(opcode, n)),
       onMessageData: (data) => message!.push(data),
       onMessageEnd: () => {
         if (message!.takeAll().length !== size) throw new Error('a message was assembled with the wrong length');
@@ -88,8 +88,8 @@ function connectionWholeMessages(size: number): Parser {
 
 const OURS: ReadonlyArray<{ label: string; make: (size: number) => Parser; headline: boolean }> = [
   { label: 'FrameParser (payload views)', make: frameParser, headline: false },
-  { label: 'Connection.receive, server', make: connection, headline: true },
-  { label: 'Connection.receive + whole messages', make: connectionWholeMessages, headline: false },
+  { label: 'ConnectionCore.receive, server', make: connection, headline: true },
+  { label: 'ConnectionCore.receive + whole messages', make: connectionWholeMessages, headline: false },
 ];
 
 function workload(make: (size: number) => Parser, size: number): Workload {

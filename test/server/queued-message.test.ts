@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IncomingMessage } from '../../src/connection/incoming.js';
+import { QueuedMessage } from '../../src/connection/queued-message.js';
 
-describe('IncomingMessage', () => {
+describe('QueuedMessage', () => {
   it('property: pieces come out in order and whole, however pushes, shifts and takeAll interleave', () => {
     const op = fc.oneof(
       fc.record({ push: fc.uint8Array({ minLength: 0, maxLength: 700 }) }),
@@ -10,7 +10,7 @@ describe('IncomingMessage', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const m = new IncomingMessage(2, 0);
+        const m = new QueuedMessage(2, 0);
         const pushed: Buffer[] = [];
         const out: Buffer[] = [];
         for (const o of ops) {
@@ -32,14 +32,14 @@ describe('IncomingMessage', () => {
   });
 
   it('keeps a single piece as it is, with no copy', () => {
-    const m = new IncomingMessage(1, 0);
+    const m = new QueuedMessage(1, 0);
     const piece = Buffer.from('only');
     m.push(piece);
     expect(m.takeAll()).toBe(piece);
   });
 
   it('packs a swarm of tiny pieces into shared chunks', () => {
-    const m = new IncomingMessage(2, 0);
+    const m = new QueuedMessage(2, 0);
     for (let i = 0; i < 10_000; i++) m.push(Buffer.from([i & 0xff]));
     let pieces = 0;
     while (m.shift() !== null) pieces++;

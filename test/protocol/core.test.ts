@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CloseSentError } from '../../src/protocol/connection.js';
+import { CloseSentError, ProtocolError } from '../../src/protocol/errors.js';
 import { encodeClosePayload } from '../../src/protocol/close.js';
 import { encodeFrame, type FrameInit, Opcode } from '../../src/protocol/frame.js';
 import { chop, closeCodeOf, decodeFrames, makeConnection } from '../helpers/recorder.js';
@@ -274,8 +274,8 @@ describe('Connection: control frames and closing', () => {
     const { conn } = makeConnection({ role: 'server' });
     expect(conn.close(1001, 'going')).toBe(true);
     expect(conn.close(1000)).toBe(false);
-    expect(() => conn.sendMessage(1, text('x'))).toThrow(CloseSentError);
-    expect(() => conn.ping()).toThrow(CloseSentError);
+    expect(() => conn.sender.message(1, text('x'))).toThrow(CloseSentError);
+    expect(() => conn.sender.ping()).toThrow(CloseSentError);
     conn.receive(c({ opcode: Opcode.Ping, payload: text('p') })); // not answered
     const frames = decodeFrames(conn.takeOutput());
     expect(frames.map((f) => f.opcode)).toEqual([8]);
@@ -304,7 +304,7 @@ describe('Connection: control frames and closing', () => {
 
   it('fail() sends the given code and reports it', () => {
     const { conn, rec } = makeConnection({ role: 'server' });
-    const err = conn.fail(1009, 'inflated past the limit');
+    const err = conn.fail(new ProtocolError(1009, 'inflated past the limit'));
     expect(err.closeCode).toBe(1009);
     expect(rec.events).toMatchObject([{ kind: 'error', code: 1009 }]);
     expect(closeCodeOf(conn.takeOutput())).toBe(1009);
@@ -330,21 +330,21 @@ describe('Connection: permessage-deflate bits', () => {
 describe('Connection: sending', () => {
   it('frames messages unmasked on the server and masked on the client', () => {
     const server = makeConnection({ role: 'server' }).conn;
-    server.sendMessage(1, text('hi'));
+    server.sender.message(1, text('hi'));
     expect(Buffer.concat(server.takeOutput())).toEqual(Buffer.from('81026869', 'hex'));
 
     const client = makeConnection({ role: 'client', maskKeys: { nextKey: () => 0x37fa213d } }).conn;
-    client.sendMessage(1, text('Hello'));
+    client.sender.message(1, text('Hello'));
     expect(Buffer.concat(client.takeOutput())).toEqual(Buffer.from('818537fa213d7f9f4d5158', 'hex'));
   });
 
   it('enforces fragment order on the sending side', () => {
     const { conn } = makeConnection({ role: 'server' });
-    expect(() => conn.sendFrame(0, text('x'), true)).toThrow();
-    conn.sendFrame(1, text('a'), false);
-    expect(() => conn.sendMessage(1, text('b'))).toThrow();
-    conn.ping(text('between'));
-    conn.sendFrame(0, text('c'), true);
+    expect(() => conn.sender.frame(0, text('x'), true)).toThrow();
+    conn.sender.frame(1, text('a'), false);
+    expect(() => conn.sender.message(1, text('b'))).toThrow();
+    conn.sender.ping(text('between'));
+    conn.sender.frame(0, text('c'), true);
     const frames = decodeFrames(conn.takeOutput());
     expect(frames.map((f) => [f.opcode, f.fin])).toEqual([
       [1, false],
@@ -355,14 +355,14 @@ describe('Connection: sending', () => {
 
   it('refuses control payloads over 125 bytes from the caller', () => {
     const { conn } = makeConnection({ role: 'server' });
-    expect(() => conn.ping(Buffer.alloc(126))).toThrow(RangeError);
+    expect(() => conn.sender.ping(Buffer.alloc(126))).toThrow(RangeError);
   });
 
   it('coalesces many small frames into few buffers and passes large payloads by reference', () => {
     const { conn } = makeConnection({ role: 'server', writeBufferSize: 1024 });
-    for (let i = 0; i < 100; i++) conn.sendMessage(2, Buffer.alloc(8, i));
+    for (let i = 0; i < 100; i++) conn.sender.message(2, Buffer.alloc(8, i));
     const big = Buffer.alloc(5000, 1);
-    expect(conn.sendMessage(2, big)).toBe(true);
+    expect(conn.sender.message(2, big)).toBe(true);
     const out = conn.takeOutput();
     expect(out.length).toBeLessThanOrEqual(4); // 1000 bytes of small frames + header + payload
     expect(out[out.length - 1]).toBe(big);
@@ -374,7 +374,7 @@ describe('Connection: sending', () => {
   it('copies small payloads at once, so the caller may reuse its buffer', () => {
     const { conn } = makeConnection({ role: 'server' });
     const buf = Buffer.from('before');
-    conn.sendMessage(2, buf);
+    conn.sender.message(2, buf);
     buf.write('AFTER!');
     expect(decodeFrames(conn.takeOutput())[0]!.payload.toString()).toBe('before');
   });

@@ -1,0 +1,328 @@
+/**
+ * The sans-I/O WebSocket connection (RFC 6455 §5–§7): bytes from the peer go in through
+ * {@link ConnectionCore.receive} and come out as events; messages from the application go in
+ * through {@link ConnectionCore.sender} and come out as bytes from {@link ConnectionCore.takeOutput}.
+ *
+ * Its {@link ConnectionCore.lifecycle} owns the connection's life: one state, one cause of its
+ * ending, and every decision of the closing handshake, handed to the I/O layer as actions.
+ * No sockets, no timers.
+ */
+import { CloseInvalidFramePayloadData, CloseMessageTooBig, CloseNoStatusReceived, CloseProtocolError, decodeClosePayload, encodeClosePayload } from './close.js';
+import { ProtocolError } from './errors.js';
+import { type FrameHeader, MAX_CONTROL_PAYLOAD, Opcode, isControlOpcode, isKnownOpcode } from './frame.js';
+import { FrameSender } from './frame-sender.js';
+import { Lifecycle, type LifecycleActions, NO_ACTIONS } from './lifecycle.js';
+import type { MaskKeySource } from './mask-keys.js';
+import { type FrameHandler, FrameParser } from './parser.js';
+import { Utf8Validator } from './utf8.js';
+import { PROTOCOL_DEFAULTS } from './defaults.js';
+
+/** Which side of a connection this is: clients mask their frames, servers must not (§5.1). */
+export type Role = 'client' | 'server';
+
+/** Data message types, numbered as their opcodes (and as gorilla's constants). */
+export type DataOpcode = typeof Opcode.Text | typeof Opcode.Binary;
+
+/** What the rules need to know about the message being received. */
+export interface ReceivingMessage {
+  /** Opcode of the data message in progress, or 0 between messages. */
+  opcode: number;
+  /** Frames of the message so far. */
+  frames: number;
+  /** Payload bytes of the message so far, as received (compressed, when it is). */
+  bytes: number;
+}
+
+/** The limits and agreements the rules are checked against. */
+export interface FrameRuleSettings {
+  /** Which side receives: a server requires masked frames, a client refuses them (§5.1). */
+  readonly role: Role;
+  /** permessage-deflate was agreed: RSV1 may mark the first frame of a data message. */
+  readonly compression: boolean;
+  /** Largest message accepted, in payload bytes as received (1009 past it). */
+  readonly maxMessageSize: number;
+  /** Most frames one message may span (1009 past it). */
+  readonly maxFragments: number;
+}
+
+/**
+ * Checks a control frame's header (§5.5): at most 125 bytes, never fragmented, no RSV bit.
+ * The checks every frame shares are in {@link checkFrameHeader}.
+ */
+function checkControlFrame(h: FrameHeader): void {
+  if (h.payloadLength > MAX_CONTROL_PAYLOAD) throw new ProtocolError(CloseProtocolError, 'control frame payload over 125 bytes');
+  if (!h.fin) throw new ProtocolError(CloseProtocolError, 'fragmented control frame');
+  // RFC 7692 §6: RSV1 is only for the first frame of a data message.
+  if (h.rsv1) throw new ProtocolError(CloseProtocolError, 'RSV1 set on a control frame');
+}
+
+/**
+ * Checks a received header against every framing rule, and a data frame against the message in
+ * progress and the read limits. Updates `message` for a data frame; returns true when the frame
+ * starts a new data message. Throws `ProtocolError` on the first broken rule.
+ */
+export function checkFrameHeader(h: FrameHeader, settings: FrameRuleSettings, message: ReceivingMessage): boolean {
+  const opcode = h.opcode;
+  // §5.2: RSV bits are 0 unless an extension defines them; opcodes 3–7 and B–F are reserved.
+  if (h.rsv2 || h.rsv3) throw new ProtocolError(CloseProtocolError, 'RSV2/RSV3 set without a negotiated extension');
+  if (!isKnownOpcode(opcode)) throw new ProtocolError(CloseProtocolError, `reserved opcode 0x${opcode.toString(16)}`);
+  // §5.1: client-to-server frames are masked, server-to-client frames are not.
+  if (settings.role === 'server' && !h.masked) throw new ProtocolError(CloseProtocolError, 'client frame is not masked');
+  if (settings.role === 'client' && h.masked) throw new ProtocolError(CloseProtocolError, 'server frame is masked');
+  if (isControlOpcode(opcode)) {
+    checkControlFrame(h);
+    return false;
+  }
+  let starts = false;
+  if (opcode === Opcode.Continuation) {
+    // §5.4: a continuation continues a fragmented message; only the first frame may carry RSV1.
+    if (message.opcode === 0) throw new ProtocolError(CloseProtocolError, 'continuation frame with no message to continue');
+    if (h.rsv1) throw new ProtocolError(CloseProtocolError, 'RSV1 set on a continuation frame');
+  } else {
+    // §5.4: the fragments of one message are not interleaved with another data message.
+    if (message.opcode !== 0) throw new ProtocolError(CloseProtocolError, 'new data frame inside a fragmented message');
+    if (h.rsv1 && !settings.compression) throw new ProtocolError(CloseProtocolError, 'RSV1 set without permessage-deflate');
+    message.opcode = opcode;
+    message.frames = 0;
+    message.bytes = 0;
+    starts = true;
+  }
+  // §10.4: limits, checked on the header, before a byte of the payload is held.
+  if (++message.frames > settings.maxFragments) {
+    throw new ProtocolError(CloseMessageTooBig, `message spans more than ${settings.maxFragments} frames`);
+  }
+  message.bytes += h.payloadLength;
+  if (message.bytes > settings.maxMessageSize) {
+    throw new ProtocolError(CloseMessageTooBig, `message exceeds the read limit of ${settings.maxMessageSize} bytes`);
+  }
+  return starts;
+}
+
+/** Options for a {@link ConnectionCore}. */
+export interface CoreOptions {
+  /** Which side this is: it decides masking in both directions (§5.1) and who closes TCP first (§7.1.1). */
+  role: Role;
+  /** Largest message accepted, in payload bytes as received; larger ones fail with 1009. */
+  maxMessageSize?: number;
+  /** Most frames one message may span; more fail with 1009. */
+  maxFragments?: number;
+  /** permessage-deflate is in use: RSV1 may mark the first frame of a data message (RFC 7692 §6). */
+  compression?: boolean;
+  /** Answer each ping with a pong carrying the same payload (§5.5.2). Default true. */
+  autoPong?: boolean;
+  /** Frames up to this many bytes are copied into write batches; larger ones are written as they are. */
+  writeBufferSize?: number;
+  /** Where client masking keys come from; a CSPRNG unless a test says otherwise. */
+  maskKeys?: Pick<MaskKeySource, 'nextKey'>;
+  /** How long each step of the closing handshake may take, in ms (the timers' durations). Default 5 s. */
+  closeTimeout?: number;
+  /**
+   * On a failure, hold the close frame until `lifecycle.sendFailureClose()` (or the
+   * `failureClose` timer), so that messages received before the bad frame can be answered first.
+   */
+  deferFailureClose?: boolean;
+}
+
+/** What the core reports. Called synchronously from inside {@link ConnectionCore.receive}. */
+export interface ConnectionEvents {
+  /** A data message begins. `compressed`: its first frame had RSV1 set (permessage-deflate). */
+  onMessageStart(opcode: DataOpcode, compressed: boolean): void;
+  /** The next piece of the message payload, as received (still compressed if compressed). */
+  onMessageData(data: Buffer): void;
+  /** The current data message is complete (its last frame had FIN set). */
+  onMessageEnd(): void;
+  /** A ping arrived. With `autoPong` (the default) the pong is already queued. */
+  onPing(payload: Buffer): void;
+  /** A pong arrived (solicited or not, §5.5.3). */
+  onPong(payload: Buffer): void;
+  /** The peer's close frame. If no close frame has been sent when this returns, the core echoes the code (§5.5.1). */
+  onClose(code: number, reason: string): void;
+  /** The peer broke a rule; the connection failed with `error.closeCode` (§7.1.7). */
+  onError(error: ProtocolError): void;
+}
+
+/** The sans-I/O WebSocket connection and its lifecycle. */
+export class ConnectionCore implements FrameHandler {
+  /** Which side of the connection this is (§5.1: clients mask, servers do not). */
+  readonly role: Role;
+  /** Largest message accepted, in payload bytes as received; may be changed at any time. */
+  maxMessageSize: number;
+  /** Most frames one message may span; may be changed at any time. */
+  maxFragments: number;
+  /** Answer each ping with a pong carrying the same payload (§5.5.2). */
+  autoPong: boolean;
+  /** permessage-deflate was agreed. */
+  readonly compression: boolean;
+  /** Frames out: data, pings and pongs go in here; close frames through the lifecycle methods. */
+  readonly sender: FrameSender;
+  /** The connection's life: its state, why it ends, the closing handshake. */
+  readonly lifecycle: Lifecycle;
+  private readonly events: ConnectionEvents;
+  private readonly parser: FrameParser;
+
+  // Receiving.
+  private frame: FrameHeader | null = null;
+  private readonly message: ReceivingMessage = { opcode: 0, frames: 0, bytes: 0 };
+  private messageCompressed = false;
+  private readonly utf8 = new Utf8Validator();
+  private controlPieces: Buffer[] = [];
+
+  /** Nothing more from the peer is processed: its close frame came, the connection failed, or it is gone (§7.1.7). */
+  private readingDone = false;
+
+  constructor(options: CoreOptions, events: ConnectionEvents, actions: LifecycleActions = NO_ACTIONS) {
+    this.role = options.role;
+    this.maxMessageSize = options.maxMessageSize ?? PROTOCOL_DEFAULTS.maxMessageSize;
+    this.maxFragments = options.maxFragments ?? PROTOCOL_DEFAULTS.maxFragments;
+    this.autoPong = options.autoPong ?? true;
+    this.compression = options.compression ?? false;
+    this.events = events;
+    // One header object for all frames: the core is done with each at its end.
+    this.parser = new FrameParser(this, { reuseHeader: true });
+    this.sender = new FrameSender(this.role, options.writeBufferSize ?? PROTOCOL_DEFAULTS.writeBufferSize, this.compression, options.maskKeys);
+    this.lifecycle = new Lifecycle({
+      role: this.role,
+      closeTimeout: options.closeTimeout ?? PROTOCOL_DEFAULTS.closeTimeout,
+      deferFailureClose: options.deferFailureClose ?? false,
+      sender: this.sender,
+      actions,
+      stopReading: () => this.stopReading(),
+    });
+  }
+
+  /** Our close frame is queued: no more frames may be sent (§5.5.1). */
+  get closeSent(): boolean {
+    return this.sender.closeSent;
+  }
+
+  /** The peer's close frame has been received: nothing after it is processed. */
+  get closeReceived(): boolean {
+    return this.lifecycle.closeReceived;
+  }
+
+  /** The error that failed the connection, if the peer broke a rule. */
+  get failure(): ProtocolError | null {
+    return this.lifecycle.failure;
+  }
+
+  /** Both close frames were exchanged, or the connection failed and said so: the transport may go. */
+  get isClosed(): boolean {
+    return this.lifecycle.isClosed;
+  }
+
+  /**
+   * Starts the closing handshake (§7.1.2) with a close frame. Returns false, sending nothing, when a
+   * close frame was already sent. Code 1005 sends an empty payload; an invalid code or reason throws.
+   */
+  close(code: number = CloseNoStatusReceived, reason = ''): boolean {
+    return this.lifecycle.closeWithPayload(encodeClosePayload(code, reason));
+  }
+
+  /**
+   * Fails the connection (§7.1.7) for a reason found above the core, such as a message that
+   * inflates past the read limit. Returns the error.
+   */
+  fail(error: ProtocolError): ProtocolError {
+    if (!this.readingDone) this.failWith(error);
+    return error;
+  }
+
+  /** The bytes queued for the peer since the last call, in order. */
+  takeOutput(): Buffer[] {
+    return this.sender.take();
+  }
+
+  /** How many bytes wait in {@link takeOutput}. */
+  get pendingOutputBytes(): number {
+    return this.sender.pendingBytes;
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  /**
+   * Feeds bytes received from the peer; events fire synchronously. Bytes after the peer's close
+   * frame, or after a failure, are ignored (§7.1.7: the endpoint stops processing). The chunk is
+   * unmasked in place and may be referenced by the reported payloads.
+   */
+  receive(chunk: Buffer): void {
+    if (this.readingDone) return;
+    try {
+      this.parser.push(chunk);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      if (!this.readingDone) this.failWith(err);
+    }
+  }
+
+  /** @internal FrameHandler: runs the header checks before any payload is held. */
+  onFrameHeader(h: FrameHeader): void {
+    if (this.readingDone) return;
+    if (checkFrameHeader(h, this, this.message)) {
+      this.messageCompressed = h.rsv1;
+      this.utf8.reset();
+      this.frame = h;
+      this.events.onMessageStart(h.opcode as DataOpcode, h.rsv1);
+      return;
+    }
+    this.frame = h;
+  }
+
+  /** @internal FrameHandler */
+  onFramePayload(data: Buffer): void {
+    if (this.readingDone) return;
+    if (isControlOpcode(this.frame!.opcode)) {
+      this.controlPieces.push(data);
+      return;
+    }
+    // §8.1: fail as soon as invalid UTF-8 is seen, not at the end of the message.
+    if (this.message.opcode === Opcode.Text && !this.messageCompressed && !this.utf8.write(data)) {
+      throw new ProtocolError(CloseInvalidFramePayloadData, 'text message is not valid UTF-8');
+    }
+    this.events.onMessageData(data);
+  }
+
+  /** @internal FrameHandler */
+  onFrameEnd(): void {
+    if (this.readingDone) return;
+    const h = this.frame!;
+    this.frame = null;
+    if (isControlOpcode(h.opcode)) {
+      const pieces = this.controlPieces;
+      this.controlPieces = [];
+      this.handleControl(h.opcode, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+      return;
+    }
+    if (!h.fin) return;
+    if (this.message.opcode === Opcode.Text && !this.messageCompressed && !this.utf8.isComplete()) {
+      throw new ProtocolError(CloseInvalidFramePayloadData, 'text message ends inside a UTF-8 sequence');
+    }
+    this.message.opcode = 0;
+    this.events.onMessageEnd();
+  }
+
+  private handleControl(opcode: number, payload: Buffer): void {
+    if (opcode === Opcode.Ping) {
+      // §5.5.2/§5.5.3: answer with a pong carrying the same data, unless we are closing.
+      if (this.autoPong && !this.sender.closeSent) this.sender.pong(payload);
+      this.events.onPing(payload);
+    } else if (opcode === Opcode.Pong) {
+      this.events.onPong(payload); // unsolicited pongs are allowed and need no answer
+    } else {
+      const { code, reason } = decodeClosePayload(payload);
+      this.lifecycle.peerClosed(code, reason);
+      this.events.onClose(code, reason);
+      this.lifecycle.answerPeerClose(code);
+    }
+  }
+
+  private failWith(error: ProtocolError): void {
+    this.lifecycle.failed(error);
+    this.events.onError(error);
+  }
+
+  private stopReading(): void {
+    if (this.readingDone) return;
+    this.readingDone = true;
+    this.parser.halt();
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * A connection's lifecycle (RFC 6455 §7), as one state machine: its state, the one cause of its
+ * ending, and every decision of the closing handshake (who closes the transport first, when to
+ * fail, when to give up waiting). Decisions come out as {@link LifecycleActions} for the I/O
+ * layer to carry out; the I/O layer reports back what its transport did, and keeps no state of
+ * its own about where the connection is in its life.
+ *
+ * ```
+ *   open ──close() / the peer's close frame / a failure──▶ closing ──transport closed──▶ closed
+ *     └────────────────────── transport closed (1006) ──────────────────────────────────▲
+ * ```
+ * (`connecting`, the opening handshake, comes before: `server-handshake.ts`, `client-handshake.ts`.)
+ */
+import { CloseAbnormalClosure, CloseNoStatusReceived, decodeClosePayload, encodeClosePayload, truncateCloseReason } from './close.js';
+import { type CloseInfo, type EndCause, errorOfCause } from './ending.js';
+import { CloseSentError, type ProtocolError } from './errors.js';
+import type { Role } from './core.js';
+import type { FrameSender } from './frame-sender.js';
+
+/** Where a connection is in its life. */
+export type ConnectionState = 'open' | 'closing' | 'closed';
+
+/** The timers of the closing handshake; the core starts and stops them through {@link LifecycleActions}. */
+export type LifecycleTimer =
+  /** Our close frame is out (or waits for earlier writes): the peer has this long to answer. */
+  | 'closeHandshake'
+  /** The connection failed; its close frame waits for the application to read what came before. */
+  | 'failureClose'
+  /** The transport was told to end: if it has not closed by then, it is dropped. */
+  | 'transportClose';
+
+/** What the lifecycle asks of the I/O layer. Called synchronously from inside core methods. */
+export interface LifecycleActions {
+  /** Write what is queued, then end our side of the transport (TCP FIN, HTTP/2 END_STREAM). */
+  endTransport(): void;
+  /** Drop the transport now (TCP destroy, HTTP/2 RST_STREAM CANCEL); queued output goes first, best effort. */
+  abortTransport(): void;
+  /** Starts (or restarts) `timer`; when it fires, call `Lifecycle.timerFired(timer)`. */
+  startTimer(timer: LifecycleTimer, ms: number): void;
+  /** Stops `timer` if it runs. */
+  stopTimer(timer: LifecycleTimer): void;
+}
+
+/** Actions that do nothing: for a core driven by hand (tests, tools) with no transport to act on. */
+export const NO_ACTIONS: LifecycleActions = {
+  endTransport() {},
+  abortTransport() {},
+  startTimer() {},
+  stopTimer() {},
+};
+
+/** What the lifecycle is given: its settings, the frames out, the actions, and a way to stop input. */
+export interface LifecycleParts {
+  /** Which side this is: a server closes the transport first (§7.1.1). */
+  role: Role;
+  /** How long each step of the closing handshake may take, in ms. */
+  closeTimeout: number;
+  /** Hold a failure's close frame until {@link Lifecycle.sendFailureClose} or the `failureClose` timer. */
+  deferFailureClose: boolean;
+  /** Where close frames go, in order after what is already queued. */
+  sender: FrameSender;
+  /** The decisions the I/O layer carries out (end or drop the transport, timers). */
+  actions: LifecycleActions;
+  /** Stop processing input (§7.1.7: after the peer's close frame or a failure, nothing more is read). */
+  stopReading(): void;
+}
+
+const TIMERS: readonly LifecycleTimer[] = ['closeHandshake', 'failureClose', 'transportClose'];
+const EMPTY = Buffer.alloc(0);
+
+/** One connection's lifecycle: its state, why it ends, and the closing handshake's decisions. */
+export class Lifecycle {
+  private readonly parts: LifecycleParts;
+  private _state: ConnectionState = 'open';
+  private cause: EndCause | null = null;
+  private causeError: Error | null = null;
+  private peerClose: { code: number; reason: string } | null = null;
+  private _failure: ProtocolError | null = null;
+  /** A close was asked for (by the application or a decision here): no new message may start. */
+  private closeRequested = false;
+  private failureCloseDue = false;
+  /** The transport was told to end or to drop. */
+  private transportEnding = false;
+  private info: CloseInfo | null = null;
+
+  constructor(parts: LifecycleParts) {
+    this.parts = parts;
+  }
+
+  /** Where the connection is in its life. */
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** Our close frame is queued: no more frames may be sent, and nobody may still be reading. */
+  get closeSent(): boolean {
+    return this.parts.sender.closeSent;
+  }
+
+  /** The peer's close frame has been received. */
+  get closeReceived(): boolean {
+    return this.peerClose !== null;
+  }
+
+  /** The error that failed the connection, if the peer broke a rule. */
+  get failure(): ProtocolError | null {
+    return this._failure;
+  }
+
+  /** Both close frames were exchanged, or the connection failed and said so: the transport may go. */
+  get isClosed(): boolean {
+    return this.parts.sender.closeSent && (this.peerClose !== null || this._failure !== null);
+  }
+
+  /** The failure's close frame waits for {@link sendFailureClose}. */
+  get failureClosePending(): boolean {
+    return this.failureCloseDue;
+  }
+
+  /** Why the connection is ending, once it is: reads end with it. */
+  get endCause(): EndCause | null {
+    return this.cause;
+  }
+
+  /** The error reads end with once everything received has been read; null while open. */
+  readError(): Error | null {
+    if (this.cause === null) return null;
+    this.causeError ??= errorOfCause(this.cause);
+    return this.causeError;
+  }
+
+  /** An ordinary ending (peer closed, timeouts, 1006, a failure already answered): iteration ends without an error. */
+  get endsQuietly(): boolean {
+    return this.cause !== null && (this.cause.kind !== 'local' || this.cause.quiet);
+  }
+
+  /** How the connection ended, once the transport has closed; null before. */
+  get closeInfo(): CloseInfo | null {
+    return this.info;
+  }
+
+  /** What a new write fails with, saying why the connection no longer takes messages; null while it does. */
+  writeError(): Error | null {
+    // A failure's close frame may still wait (deferFailureClose): until it goes, the application
+    // may answer what arrived before the bad frame.
+    if (!this.closeRequested && !this.transportEnding && this._state !== 'closed' && !this.parts.sender.closeSent) return null;
+    const cause = this.cause;
+    if (cause === null) return new CloseSentError();
+    if (cause.kind === 'failure') return new CloseSentError(`the connection failed with ${cause.error.closeCode}: ${cause.error.message}`);
+    if (cause.kind === 'peer-close') {
+      return new CloseSentError(`the peer closed the connection with ${cause.code}${cause.reason === '' ? '' : ` (${cause.reason})`}`);
+    }
+    return this.readError();
+  }
+
+  // ---------------------------------------------------------------- close frames
+
+  /** The peer's close frame arrived (§5.5.1): nothing after it is read. */
+  peerClosed(code: number, reason: string): void {
+    this.peerClose = { code, reason };
+    this.setCause({ kind: 'peer-close', code, reason });
+    this.parts.stopReading();
+    if (this._state === 'open') this._state = 'closing';
+  }
+
+  /** §5.5.1: answer the peer's close frame, echoing its code, unless ours is out already. */
+  answerPeerClose(code: number): void {
+    if (!this.parts.sender.closeSent) this.parts.sender.close(code === CloseNoStatusReceived ? EMPTY : encodeClosePayload(code));
+    this.afterCloseFrame();
+  }
+
+  /**
+   * The closing handshake begins (§7.1.2): no new message may start, and the peer gets
+   * `closeTimeout` to answer. The close frame itself may wait for writes made before it.
+   */
+  beginClose(): void {
+    if (this._state === 'open') this._state = 'closing';
+    if (this.closeRequested) return;
+    this.closeRequested = true;
+    if (!this.isClosed && this._state !== 'closed') this.parts.actions.startTimer('closeHandshake', this.parts.closeTimeout);
+  }
+
+  /** Sends a close frame built by the caller; false, sending nothing, when one was sent or the transport is gone. */
+  closeWithPayload(payload: Uint8Array): boolean {
+    if (this.parts.sender.closeSent || this._state === 'closed') return false;
+    if (payload.length > 0) decodeClosePayload(payload); // refuse what the peer would reject
+    this.beginClose();
+    this.parts.sender.close(payload);
+    this.afterCloseFrame();
+    return true;
+  }
+
+  /** Ends reading with a cause decided here (idle timeout, a handler that threw) and closes with `code`. */
+  closeFor(error: Error | (() => Error), quiet: boolean, code: number, reason: string): void {
+    this.setCause({ kind: 'local', error, quiet });
+    this.closeWithPayload(encodeClosePayload(code, truncateCloseReason(reason)));
+  }
+
+  /** §7.1.7: the peer broke a rule. The close frame goes now, or waits (`deferFailureClose`). */
+  failed(error: ProtocolError): void {
+    this._failure = error;
+    this.setCause({ kind: 'failure', error });
+    this.parts.stopReading();
+    if (this._state === 'open') this._state = 'closing';
+    if (this.parts.sender.closeSent) return this.afterCloseFrame(); // ours went out first: nothing left to say
+    this.failureCloseDue = true;
+    if (this.parts.deferFailureClose) this.parts.actions.startTimer('failureClose', this.parts.closeTimeout);
+    else this.sendFailureClose();
+  }
+
+  /** Sends the failure's close frame, held until what arrived before the bad frame was read. Returns whether it did. */
+  sendFailureClose(): boolean {
+    if (!this.failureCloseDue) return false;
+    this.failureCloseDue = false;
+    this.parts.actions.stopTimer('failureClose');
+    const error = this._failure!;
+    if (this._state === 'closed' || this.parts.sender.closeSent) return false;
+    this.parts.sender.closeWith(error.closeCode, truncateCloseReason(error.message));
+    this.afterCloseFrame();
+    return true;
+  }
+
+  /** Drops the connection for a reason decided here (`closeNow()`, a silent peer, a write deadline); `closeFrame` says why first, best effort. */
+  abort(error: Error | (() => Error), quiet: boolean, closeFrame?: { code: number; reason: string }): void {
+    this.setCause({ kind: 'local', error, quiet });
+    this.parts.stopReading();
+    if (closeFrame !== undefined && !this.parts.sender.closeSent && this._state !== 'closed') {
+      this.parts.sender.closeWith(closeFrame.code, closeFrame.reason);
+    }
+    this.dropTransport();
+  }
+
+  /** One of the timers the lifecycle started has fired. */
+  timerFired(timer: LifecycleTimer): void {
+    if (this._state === 'closed') return;
+    if (timer === 'failureClose') return void this.sendFailureClose();
+    // §7.1.1: the peer did not answer our close frame in time; it gets no more.
+    if (timer === 'closeHandshake') this.setCause({ kind: 'transport', reason: 'close handshake timed out' });
+    this.dropTransport();
+  }
+
+  // ---------------------------------------------------------------- the transport
+
+  /** The peer ended its side of the transport (TCP FIN, END_STREAM): without its close frame, that is 1006. */
+  transportEnded(): void {
+    this.setCause({ kind: 'transport', reason: 'unexpected EOF' });
+    if (this._state === 'open') this._state = 'closing';
+    this.failureCloseDue = false;
+    // Nothing more can come: end our side too (queued output first), and do not wait for ever.
+    this.parts.actions.endTransport();
+    if (this.transportEnding) return;
+    this.transportEnding = true;
+    this.parts.actions.startTimer('transportClose', this.parts.closeTimeout);
+  }
+
+  /** The transport reported an error; it closes next. */
+  transportError(error: Error): void {
+    this.setCause({ kind: 'transport', reason: error.message, cause: error });
+  }
+
+  /** The transport has closed: the connection is over. Returns how it ended. */
+  transportClosed(): CloseInfo {
+    if (this.info !== null) return this.info;
+    this._state = 'closed';
+    this.setCause({ kind: 'transport', reason: 'connection closed' });
+    this.parts.stopReading();
+    this.failureCloseDue = false;
+    for (const timer of TIMERS) this.parts.actions.stopTimer(timer);
+    const wasClean = this.peerClose !== null && this.parts.sender.closeSent;
+    this.info = {
+      code: this.peerClose?.code ?? CloseAbnormalClosure,
+      reason: this.peerClose?.reason ?? '',
+      wasClean,
+      error: wasClean ? null : this.readError(),
+    };
+    return this.info;
+  }
+
+  /** A close frame was sent or received: wait for the other one, or let the transport go. */
+  private afterCloseFrame(): void {
+    if (!this.isClosed) {
+      if (this.parts.sender.closeSent) this.beginClose(); // ours is out: the peer has closeTimeout to answer
+      return;
+    }
+    this.parts.actions.stopTimer('closeHandshake');
+    if (this.transportEnding || this._state === 'closed') return;
+    this.transportEnding = true;
+    // §7.1.1: the server closes the TCP connection first; a client waits for it (and drops it
+    // after closeTimeout). §7.1.7: after a failure, either side closes it at once.
+    if (this.parts.role === 'server' || this._failure !== null) this.parts.actions.endTransport();
+    this.parts.actions.startTimer('transportClose', this.parts.closeTimeout);
+  }
+
+  private dropTransport(): void {
+    if (this._state === 'open') this._state = 'closing';
+    this.transportEnding = true;
+    this.parts.actions.abortTransport();
+  }
+
+  private setCause(cause: EndCause): void {
+    this.cause ??= cause;
+  }
+}
+

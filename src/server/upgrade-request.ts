@@ -1,0 +1,73 @@
+/**
+ * The request side of a server handshake, as the application sees it: the parsed request, and a
+ * request that was read and checked but not answered yet.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { HeadersInit, HttpHeaders } from '../protocol/headers.js';
+import type { UpgradeRequestInfo } from '../protocol/server-handshake.js';
+
+/** The upgrade request, as the application sees it. */
+export interface UpgradeRequest {
+  /** `GET` (anything else is refused with 405). */
+  method: string;
+  /** The request target, e.g. `/chat?room=1`. */
+  url: string;
+  /** Every request header, looked up case-insensitively. */
+  headers: HttpHeaders;
+  /** The `Host` header. */
+  host: string;
+  /** The `Origin` header, if any. */
+  origin: string | undefined;
+  /** Subprotocols the client offered, in its order of preference. */
+  subprotocols: string[];
+  /** The client's IP address (behind a proxy, the proxy's). */
+  remoteAddress: string | undefined;
+  /** The `node:http` request, when the upgrade came through `upgrade()`. */
+  httpRequest?: IncomingMessage;
+}
+
+/** What a failed handshake looks like to the `error` option. */
+export interface HandshakeFailure {
+  /** The HTTP status answered (400, 403, 404, 405, 408, 414, 426, 431, ...). */
+  status: number;
+  /** Why, in words. */
+  reason: string;
+  /** The request, when it was parsed far enough. */
+  request: UpgradeRequest | undefined;
+}
+
+/** An HTTP error response to send instead of the default one. */
+export interface HttpErrorResponse {
+  /** Another status to answer with. Default: the failure's own. */
+  status?: number;
+  /** Response headers to add. */
+  headers?: HeadersInit;
+  /** The response body (text/plain). Default: the failure's reason. */
+  body?: string;
+}
+
+/**
+ * A request read off a socket and checked against RFC 6455 §4.2.1, not answered yet: the caller
+ * may route or authenticate on `request`, then `accept()` or `refuse()` it.
+ */
+export class PendingUpgrade {
+  /** The request, to route or authenticate on before answering it. */
+  readonly request: UpgradeRequest;
+  /** @internal */
+  readonly socket: Duplex;
+  /** @internal */
+  readonly info: UpgradeRequestInfo;
+  /** @internal Bytes after the request head: the first WebSocket bytes. */
+  readonly rest: Buffer;
+  /** @internal */
+  settled = false;
+
+  /** @internal */
+  constructor(socket: Duplex, request: UpgradeRequest, info: UpgradeRequestInfo, rest: Buffer) {
+    this.socket = socket;
+    this.request = request;
+    this.info = info;
+    this.rest = rest;
+  }
+}
