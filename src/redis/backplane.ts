@@ -193,8 +193,12 @@ export class RedisBackplane extends EventEmitter implements Backplane {
       this.stats.errors++;
       return;
     }
-    if (state.waiting !== null) state.waiting.push(envelope);
-    else this.accept(state, envelope);
+    // Until a gap is filled, a stream topic's live messages wait: delivering one first would move
+    // the resume point past the messages the fill is about to read.
+    if (state.stream && !this.up && state.waiting === null) state.waiting = [];
+    if (state.waiting === null) this.accept(state, envelope);
+    else if (state.waiting.length < this.maxReplay) state.waiting.push(envelope);
+    else this.stats.errors++; // a fill that never comes: bounded, and counted
   }
 
   /** Delivers a message once: for a stream topic, only if it is after the last one delivered. */
@@ -246,6 +250,12 @@ export class RedisBackplane extends EventEmitter implements Backplane {
     } finally {
       this.recovering = false;
     }
+    // Topics whose fill did not run (it failed): deliver what waited rather than hold it.
+    for (const state of this.topics.values()) {
+      const waiting = state.waiting;
+      state.waiting = null;
+      for (const envelope of waiting ?? []) this.accept(state, envelope);
+    }
     this.up = true;
     const isGap = this.wasUp;
     this.wasUp = true;
@@ -259,7 +269,7 @@ export class RedisBackplane extends EventEmitter implements Backplane {
 
   /** Delivers the stream entries after the last one delivered here, then the live ones that waited. */
   private async fill(state: TopicState, downSince: number): Promise<number> {
-    const waiting: Envelope[] = [];
+    const waiting: Envelope[] = state.waiting ?? [];
     state.waiting = waiting;
     let recovered = 0;
     try {

@@ -13,6 +13,8 @@ export interface ChatProcess {
   readonly exited: Promise<void>;
   /** Resolves once the process has printed (stdout or stderr) `count` lines matching `pattern` in all. */
   printed(pattern: RegExp, count?: number): Promise<void>;
+  /** Everything it printed so far (for diagnosis). */
+  output(): string;
 }
 
 /** Starts a chat process on a free port and waits until it serves and has reached Redis. */
@@ -48,7 +50,7 @@ export async function startChatProcess(redisUrl: string): Promise<ChatProcess> {
       void exited.then(() => reject(new Error(`chat process exited: ${out}`)));
     });
   await Promise.all([printed(/open http:\/\//), printed(/chat: Redis connected/)]);
-  return { port, child, exited, printed };
+  return { port, child, exited, printed, output: () => out };
 }
 
 interface RoomMessage {

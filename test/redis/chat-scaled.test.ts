@@ -101,14 +101,29 @@ describe.skipIf(skipRedisTests)('the chat on three processes and Redis', () => {
         );
       };
       await publish(10);
-      await own.kill();
-      await Promise.all(processes.map((p) => p.printed(/Redis unreachable/)));
-      await publish(10); // heard locally only, for now
-      await own.restart();
-      await Promise.all(processes.map((p) => p.printed(/Redis back after \d+ ms/)));
-      await publish(10);
-      const everything = (m: ChatMember): boolean => publishers.every((p) => m.hasAll(p.name, next));
-      await Promise.all(members.map((m) => m.until(() => everything(m))));
+      let step = 'killing Redis';
+      const diagnosis = setTimeout(() => {
+        // Not a wait: on a hang, say where, before the test times out.
+        console.error(`stuck at: ${step}\n${processes.map((p) => p.output()).join('\n---\n')}`);
+        for (const m of members) console.error(m.name, [...m.received].map(([k, v]) => `${k}:${v.length}`).join(' '));
+      }, 100_000);
+      try {
+        await own.kill();
+        step = 'waiting for every process to see Redis go';
+        await Promise.all(processes.map((p) => p.printed(/Redis unreachable/)));
+        step = 'publishing during the outage';
+        await publish(10); // heard locally only, for now
+        await own.restart();
+        step = 'waiting for every process to report the gap';
+        await Promise.all(processes.map((p) => p.printed(/Redis back after \d+ ms/)));
+        step = 'publishing after the restart';
+        await publish(10);
+        step = 'waiting for every member to have everything';
+        const everything = (m: ChatMember): boolean => publishers.every((p) => m.hasAll(p.name, next));
+        await Promise.all(members.map((m) => m.until(() => everything(m))));
+      } finally {
+        clearTimeout(diagnosis);
+      }
       for (const member of members) {
         for (const publisher of publishers) expect(member.received.get(publisher.name), member.log.join('\n')).toEqual(sequence(next));
       }
