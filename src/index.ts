@@ -65,3 +65,10 @@ export {
   CloseBadGateway,
   CloseTLSHandshake,
 } from './protocol/close.js';
+export { Hub } from './hub/hub.js';
+export type { HubOptions, HubStats, PublishOptions, SubscribeOptions, SubscribeResult } from './hub/hub-options.js';
+export { SLOW_SUBSCRIBER_DEFAULTS } from './hub/subscriber.js';
+export type { SlowSubscriberLimits, SlowSubscriberPolicy } from './hub/subscriber.js';
+export type { Backplane, BackplaneReceiver, TopicHistory } from './hub/backplane.js';
+export { compareMessageIds, isMessageId } from './hub/topic-message.js';
+export type { TopicMessage } from './hub/topic-message.js';

@@ -10,6 +10,11 @@ const users = $('users');
 const status = $('status');
 let ws = null;
 let me = '';
+let myName = '';
+// The id of the last room message seen (with Redis): a reconnection resumes after it.
+let lastId = null;
+let retries = 0;
+let retryTimer = null;
 
 function setStatus(state, text) {
   status.dataset.state = state;
@@ -69,12 +74,16 @@ function onMessage(event) {
   } catch {
     return;
   }
+  if (typeof message.id === 'string') lastId = message.id;
   switch (message.type) {
     case 'welcome':
       me = message.name;
       $('me').textContent = me;
       showUsers(message.users);
-      notice(`You joined as ${me}.`);
+      notice(lastId === null ? `You joined as ${me}.` : `Reconnected as ${me}.`);
+      break;
+    case 'missed':
+      notice('Some messages were missed while disconnected.');
       break;
     case 'joined':
       showUsers([...currentUsers(), message.name]);
@@ -90,28 +99,53 @@ function onMessage(event) {
   }
 }
 
-joinForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  const name = $('name').value;
+/** Close codes after which trying again would fail the same way: the page broke the protocol. */
+const NO_RETRY = new Set([1003, 1009]);
+
+function connect() {
+  clearTimeout(retryTimer);
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  ws = new WebSocket(`${scheme}://${location.host}/ws`);
+  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  ws = socket;
   setStatus('connecting', 'connecting…');
-  ws.onopen = () => {
+  socket.onopen = () => {
+    retries = 0;
     setStatus('open', 'connected');
-    ws.send(JSON.stringify({ type: 'join', name }));
+    const join = { type: 'join', name: myName };
+    if (lastId !== null) join.since = lastId; // resume: the server replays what came after it
+    socket.send(JSON.stringify(join));
     joinForm.hidden = true;
     $('room').hidden = false;
     setCanSay(true);
     $('text').focus();
   };
-  ws.onmessage = onMessage;
-  ws.onclose = (event) => {
+  socket.onmessage = onMessage;
+  socket.onclose = (event) => {
+    if (ws !== socket) return;
     setStatus('closed', `disconnected (${event.code}${event.reason ? `: ${event.reason}` : ''})`);
     notice('Disconnected.');
     showUsers([]);
     setCanSay(false);
     joinForm.hidden = false;
+    if (NO_RETRY.has(event.code)) return;
+    // Back off: 1 s, 2 s, 4 s... up to 30 s, with jitter so that a restarted server is not stampeded.
+    const delay = Math.min(30000, 1000 * 2 ** retries) * (0.75 + Math.random() / 2);
+    retries++;
+    retryTimer = setTimeout(connect, delay);
   };
+}
+
+joinForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  myName = $('name').value;
+  lastId = null; // joining by hand starts afresh
+  retries = 0;
+  if (ws !== null) {
+    const old = ws;
+    ws = null;
+    old.close();
+  }
+  connect();
 });
 
 sayForm.addEventListener('submit', (event) => {

@@ -1,10 +1,12 @@
 /**
- * A browser chat on node:http: the page at `/`, the WebSocket at `/ws`, a hub that broadcasts every
- * line to every member (protocol in `protocol.ts`), keepalive pings, permessage-deflate, and a
- * clean shutdown (1001 to everyone) on SIGINT or SIGTERM.
+ * A browser chat on node:http: the page at `/`, the WebSocket at `/ws`, a room on the library's
+ * `Hub` that broadcasts every line to every member (protocol in `protocol.ts`), keepalive pings,
+ * permessage-deflate, and a clean shutdown (1001 to everyone) on SIGINT or SIGTERM. With
+ * REDIS_URL, several processes share the room through Redis, on a stream the pages resume from.
  *
  *   npm start                                   # http://127.0.0.1:8080/
  *   PORT=3000 HOST=0.0.0.0 npx tsx examples/chat/server.ts
+ *   REDIS_URL=redis://127.0.0.1:6379 PORT=8081 npm start   # and the same on 8082
  */
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
@@ -12,7 +14,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { type Conn, CloseGoingAway, ClosePolicyViolation, TextMessage, Upgrader } from '../../src/index.js';
-import { Hub, type Member } from './hub.js';
+import type { RedisBackplane } from '../../src/redis/index.js';
+import { redisBackplaneFor } from './redis.js';
+import { ChatRoom, type Member } from './room.js';
 import { ChatProtocolError, parseClientMessage } from './protocol.js';
 
 export interface ChatServerOptions {
@@ -24,13 +28,17 @@ export interface ChatServerOptions {
   pingInterval?: number;
   /** How long a new connection has to send its join message (ms). Default 10 s. */
   joinTimeout?: number;
+  /** Shares the room with the other processes on this Redis (e.g. `redis://127.0.0.1:6379`). */
+  redisUrl?: string;
 }
 
 export interface ChatServer {
   /** The page's address, e.g. `http://127.0.0.1:8080/`. */
   readonly url: string;
   readonly port: number;
-  readonly hub: Hub;
+  readonly room: ChatRoom;
+  /** The Redis backplane, when the room is shared (`redisUrl`). */
+  readonly backplane: RedisBackplane | null;
   /** Every open WebSocket connection, joined or not. */
   readonly connections: ReadonlySet<Conn>;
   readonly httpServer: Server;
@@ -59,7 +67,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const joinTimeout = options.joinTimeout ?? 10_000;
   const files = new Map(Object.entries(STATIC_FILES).map(([path, { file, type }]) => [path, { body: readFileSync(new URL(file, import.meta.url)), type }]));
-  const hub = new Hub();
+  const redis = options.redisUrl === undefined ? null : await redisBackplaneFor(options.redisUrl);
+  const room = new ChatRoom(redis?.backplane);
   const connections = new Set<Conn>();
   // The default origin check stays on: only pages served by this server may connect.
   const upgrader = new Upgrader({
@@ -92,7 +101,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       (conn) => {
         connections.add(conn);
         void conn.closed.then(() => connections.delete(conn));
-        void serveMember(hub, conn, joinTimeout);
+        void serveMember(room, conn, joinTimeout);
       },
       () => {}, // the upgrader answered the failed handshake (400, 403, ...) itself
     );
@@ -111,7 +120,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
     port,
-    hub,
+    room,
+    backplane: redis?.backplane ?? null,
     connections,
     httpServer,
     close() {
@@ -121,6 +131,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         for (const conn of connections) void conn.close(CloseGoingAway, 'server shutting down').catch(() => conn.closeNow());
       }).then(async () => {
         await Promise.all([...connections].map((c) => c.closed));
+        await redis?.close();
       });
       return closing;
     },
@@ -128,24 +139,24 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
 }
 
 /** One connection's life: join, then relay its lines until it leaves. */
-async function serveMember(hub: Hub, conn: Conn, joinTimeout: number): Promise<void> {
+async function serveMember(room: ChatRoom, conn: Conn, joinTimeout: number): Promise<void> {
   let member: Member | null = null;
   try {
     const first = await conn.readMessage({ signal: AbortSignal.timeout(joinTimeout) });
     const join = parseClientMessage(first.type === TextMessage, first.data);
     if (join.type !== 'join') throw new ChatProtocolError(ClosePolicyViolation, 'the first message must be a join');
-    member = hub.join(conn, join.name);
+    member = await room.join(conn, join.name, join.since);
     for await (const { type, data } of conn) {
       const message = parseClientMessage(type === TextMessage, data);
       if (message.type !== 'say') throw new ChatProtocolError(ClosePolicyViolation, 'joined already');
-      if (message.text.trim() !== '') hub.say(member, message.text);
+      if (message.text.trim() !== '') await room.say(member, message.text);
     }
   } catch (err) {
     if (err instanceof ChatProtocolError) await conn.close(err.closeCode, err.message).catch(() => conn.closeNow());
     else if (err instanceof DOMException && err.name === 'TimeoutError') await conn.close(ClosePolicyViolation, 'join timeout').catch(() => conn.closeNow());
     // Otherwise the peer went away (or broke the protocol, and the connection answered that).
   } finally {
-    if (member !== null) hub.leave(member);
+    if (member !== null) await room.leave(member);
     // Idempotent: a no-op when the connection is already closing or closed.
     void conn.close().catch(() => conn.closeNow());
   }
@@ -153,7 +164,9 @@ async function serveMember(hub: Hub, conn: Conn, joinTimeout: number): Promise<v
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const port = Number(process.env.PORT ?? 8080);
-  const chat = await startChatServer({ port, host: process.env.HOST ?? '127.0.0.1' }).catch((err: unknown) => {
+  const redisUrl = process.env.REDIS_URL;
+  const options = { port, host: process.env.HOST ?? '127.0.0.1', ...(redisUrl === undefined || redisUrl === '' ? {} : { redisUrl }) };
+  const chat = await startChatServer(options).catch((err: unknown) => {
     // A second `npm start` is a mistake to explain, not a crash to debug.
     if ((err as { code?: unknown }).code !== 'EADDRINUSE') throw err;
     console.error(`chat demo: port ${port} is already in use (is the chat already running?); choose another: PORT=8081 npm start`);

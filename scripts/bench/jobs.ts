@@ -12,6 +12,8 @@ export interface Endpoint {
   serverPid: number;
   /** Offer permessage-deflate in the handshake. */
   offerDeflate?: boolean;
+  /** The request path (default '/'), e.g. socket.io's `/socket.io/?EIO=4&transport=websocket`. */
+  path?: string;
 }
 
 export interface Timing {

@@ -30,6 +30,8 @@ export interface Table {
   title: string;
   /** The baseline's column heading (`raw TCP`, `memcpy`); no baseline column when absent. */
   rawLabel?: string;
+  /** Headings instead of 'ws' and 'rfc6455' (and the baseline's), for scenarios that compare other things. */
+  columns?: Partial<Record<Impl, string>>;
   rows: Row[];
   notes?: string[];
 }
@@ -68,8 +70,10 @@ function cell(row: Row, impl: Impl): string {
 export function renderTable(table: Table): string {
   const hasRaw = table.rawLabel !== undefined;
   const hasTarget = table.rows.some((r) => r.target !== undefined);
-  const head = ['', ...(hasRaw ? [table.rawLabel!] : []), 'ws', 'rfc6455', 'rfc6455/ws'];
-  if (hasRaw) head.push(`rfc6455/${table.rawLabel!}`);
+  const ws = table.columns?.ws ?? 'ws';
+  const ours = table.columns?.ours ?? 'rfc6455';
+  const head = ['', ...(hasRaw ? [table.rawLabel!] : []), ws, ours, `${ours}/${ws}`];
+  if (hasRaw) head.push(`${ours}/${table.rawLabel!}`);
   if (hasTarget) head.push('target');
   const lines = [`### ${table.title}`, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const row of table.rows) {

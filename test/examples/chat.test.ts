@@ -99,11 +99,11 @@ describe('examples/chat: the room', () => {
       expect(line).toMatchObject({ type: 'message', from: 'Bob', text: 'hello <b>Ada</b> 👋' });
       expect(line.type === 'message' && line.at >= before).toBe(true);
     }
-    expect(chat.hub.names()).toEqual(['Ada', 'Bob']);
+    expect(chat.room.names()).toEqual(['Ada', 'Bob']);
 
     await bob.conn.close();
     expect(await next(ada.conn)).toEqual({ type: 'left', name: 'Bob' });
-    expect(chat.hub.names()).toEqual(['Ada']);
+    expect(chat.room.names()).toEqual(['Ada']);
   });
 
   it('ignores blank lines', async () => {
@@ -123,7 +123,7 @@ describe('examples/chat: the room', () => {
     const third = await join(chat, '\u200b');
     expect(third.welcome).toMatchObject({ name: 'guest' });
     await first.conn.close();
-    await expect.poll(() => chat.hub.names()).toEqual(['ada lovelace (2)', 'guest']);
+    await expect.poll(() => chat.room.names()).toEqual(['ada lovelace (2)', 'guest']);
     const fourth = await join(chat, 'Ada Lovelace');
     expect(fourth.welcome).toMatchObject({ name: 'Ada Lovelace' });
   });

@@ -45,7 +45,7 @@ describe('the npm package', () => {
   it('holds dist with .js and .d.ts, README.md, LICENSE and package.json, and nothing else', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths.filter((p) => !p.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
-    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/connection/conn.d.ts']) {
+    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/redis/index.js', 'dist/redis/index.d.ts', 'dist/connection/conn.d.ts']) {
       expect(paths).toContain(entry);
     }
     expect(paths.filter((p) => /(^|\/)(src|test|scripts|examples|docs|node_modules)\//.test(p))).toEqual([]);
@@ -59,6 +59,7 @@ describe('the npm package', () => {
       join(project, 'check.mjs'),
       `import { Dialer, TextMessage, Upgrader, serve } from 'rfc6455';
 import { FrameParser, computeAccept } from 'rfc6455/protocol';
+import { fromIoredis, fromNodeRedis, redisBackplane } from 'rfc6455/redis';
 const server = await serve({ port: 0 }, async (conn) => {
   for await (const { type, data } of conn) await conn.writeMessage(type, data);
 });
@@ -72,6 +73,7 @@ console.log(JSON.stringify({
   upgrader: typeof Upgrader,
   parser: typeof FrameParser,
   accept: computeAccept('dGhlIHNhbXBsZSBub25jZQ=='),
+  redis: [typeof redisBackplane, typeof fromNodeRedis, typeof fromIoredis],
 }));
 `,
     );
@@ -81,6 +83,7 @@ console.log(JSON.stringify({
       upgrader: 'function',
       parser: 'function',
       accept: 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=', // RFC 6455 §1.3
+      redis: ['function', 'function', 'function'],
     });
   }, 60_000);
 

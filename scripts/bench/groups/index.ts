@@ -2,8 +2,9 @@
 import { broadcast } from './broadcast.js';
 import type { Group } from './common.js';
 import { connections, deflate, handshakes, pingpong, pipelined } from './echo.js';
+import { fanout } from './fanout.js';
 import { http2 } from './http2.js';
 import { idle } from './idle.js';
 import { masking, parser } from './micro.js';
 
-export const GROUPS: readonly Group[] = [pingpong, pipelined, connections, broadcast, idle, handshakes, http2, deflate, parser, masking];
+export const GROUPS: readonly Group[] = [pingpong, pipelined, connections, broadcast, fanout, idle, handshakes, http2, deflate, parser, masking];

@@ -95,7 +95,7 @@ export function open(endpoint: Endpoint): Promise<Opened> {
     socket.on('error', onError);
     socket.on('close', onClose);
     socket.once('connect', () => {
-      socket.write(endpoint.kind === 'tcp' ? PING_BYTE : upgradeRequest(endpoint.host, endpoint.port, endpoint.offerDeflate ?? false));
+      socket.write(endpoint.kind === 'tcp' ? PING_BYTE : upgradeRequest(endpoint.host, endpoint.port, endpoint.offerDeflate ?? false, endpoint.path));
     });
   });
 }

@@ -19,9 +19,9 @@ export const EXPECTED_ACCEPT = computeAccept(WEBSOCKET_KEY);
  * each client message is then compressed on its own, so one pre-compressed frame stays valid
  * however many times it is sent (RFC 7692 §7.1.1.1).
  */
-export function upgradeRequest(host: string, port: number, offerDeflate: boolean): Buffer {
+export function upgradeRequest(host: string, port: number, offerDeflate: boolean, path = '/'): Buffer {
   const lines = [
-    'GET / HTTP/1.1',
+    `GET ${path} HTTP/1.1`,
     `Host: ${host}:${port}`,
     'Upgrade: websocket',
     'Connection: Upgrade',
