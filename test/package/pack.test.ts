@@ -5,9 +5,9 @@
  * it ships, which catch a wrong call.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/**
+ * Relative imports in the shipped .js and .d.ts files whose target is not shipped, as
+ * `file -> target` (a .d.ts file's `./x.js` means `./x.d.ts`).
+ */
+function missingImports(installed: string, paths: string[]): string[] {
+  const shipped = new Set(paths);
+  const missing: string[] = [];
+  for (const file of paths.filter((p) => p.endsWith('.js') || p.endsWith('.d.ts'))) {
+    const text = readFileSync(join(installed, file), 'utf8');
+    for (const [, specifier] of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+      let target = posix.join(dirname(file), specifier!);
+      if (file.endsWith('.d.ts')) target = target.replace(/\.js$/, '.d.ts');
+      if (!shipped.has(target)) missing.push(`${file} -> ${target}`);
+    }
+  }
+  return missing;
+}
 
 interface PackResult {
   filename: string;
@@ -24,6 +42,7 @@ interface PackResult {
 describe('the npm package', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rfc6455-pack-'));
   const project = join(dir, 'consumer');
+  const packedDir = join(project, 'node_modules', 'rfc6455');
   let packed: PackResult;
 
   beforeAll(async () => {
@@ -40,9 +59,12 @@ describe('the npm package', () => {
   it('holds dist with .js and .d.ts, README.md, LICENSE and package.json, and nothing else', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths.filter((p) => !p.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
-    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/conn.d.ts']) {
+    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/protocol/index.js', 'dist/protocol/index.d.ts']) {
       expect(paths).toContain(entry);
     }
+    // Every module the entry points reach is shipped (checked by import, not by a list of files
+    // that would go stale whenever src/ is reorganised): no relative import points outside it.
+    expect(missingImports(packedDir, paths)).toEqual([]);
     expect(paths.filter((p) => /(^|\/)(src|test|scripts|examples|docs|node_modules)\//.test(p))).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     // Maps would point at ../src, which is not shipped.
