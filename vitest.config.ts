@@ -1,11 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { TOOLS_TESTS, shared } from './test/config/shared.js';
 
+/** The library's tests (`npm test`): every test file but the tooling's. */
 export default defineConfig({
   test: {
+    ...shared,
     include: ['test/**/*.test.ts'],
-    // Socket tests open many loopback connections; forks isolate them per file.
-    pool: 'forks',
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    exclude: ['**/node_modules/**', ...TOOLS_TESTS],
   },
 });

@@ -137,6 +137,9 @@ echo "cases: ${cases:-all}$([ "$compression" = 1 ] || echo ' but 12.* and 13.* (
 
 if [ "$mode" = server ]; then
   log="$reports/testee.log"
+  # The log exists before the testee starts: the backgrounded redirect creates it only when the
+  # child runs, and a grep before that would fail on a missing file.
+  : >"$log"
   node --import tsx "$testee" --port "$port" --host 127.0.0.1 ${testee_flags[@]+"${testee_flags[@]}"} >"$log" 2>&1 &
   testee_pid=$!
   for ((i = 0; i < 240; i++)); do
@@ -156,6 +159,7 @@ if [ "$mode" = server ]; then
   testee_pid=''
 else
   log="$reports/wstest.log"
+  : >"$log" # there to show even if wstest never starts
   if [ "$runner" = docker ]; then
     container="rfc6455-autobahn-$$"
     run_wstest --detach --name "$container" >"$log" 2>&1 || { cat "$log" >&2; container=''; exit 2; }

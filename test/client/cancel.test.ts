@@ -6,12 +6,28 @@
  */
 import { once } from 'node:events';
 import { connect, type LookupFunction } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { setTimeout as poll } from 'node:timers/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BadHandshakeError, DialTimeoutError, Dialer, type DialStage, TextMessage } from '../../src/index.js';
 import { deferred, echo, rawServer } from '../helpers/servers.js';
 import { connectProxy, scriptedServer, silentServer } from './fixtures.js';
 
 const SHORT = 250; // ms: every stage below waits forever, so any timeout is reached
+
+afterEach(() => void vi.useRealTimers());
+
+/**
+ * Fake setTimeout/clearTimeout (sockets and node:timers/promises stay real), so a test decides
+ * when the dial's timers fire; `until(n)` polls (real timers) until `n` timers are pending.
+ */
+function fakeTimers(): { until(count: number): Promise<void> } {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  return {
+    async until(count) {
+      while (vi.getTimerCount() < count) await poll(5);
+    },
+  };
+}
 
 /** A lookup that answers only when told to. */
 function heldLookup(): { lookup: LookupFunction; called: Promise<void>; release(address: string): void } {
@@ -114,11 +130,12 @@ describe('cancelling a dial', () => {
 
   it('aborts while reading the body of a refusal', async () => {
     const server = await scriptedServer(({ socket }) => socket.write('HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\npart'));
+    const timers = fakeTimers();
     const controller = new AbortController();
     const dialing = new Dialer().dial(`ws://127.0.0.1:${server.port}/`, { signal: controller.signal }).catch((e: unknown) => e);
-    await server.nextRequest();
-    // The head and the first body bytes are on their way; the abort lands while the body is awaited.
-    setTimeout(() => controller.abort(new Error('gave up')), 50);
+    // The dial's own timer, then the wait for the rest of the body: the head has been read.
+    await timers.until(2);
+    controller.abort(new Error('gave up'));
     const err = await dialing;
     expect(err).toMatchObject({ message: 'gave up' });
     await server.connections[0]!.closed;
@@ -126,23 +143,25 @@ describe('cancelling a dial', () => {
 
   it('keeps the refusal when the handshake timeout cuts its body short', async () => {
     const server = await scriptedServer(({ socket }) => socket.write('HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\npart'));
-    const err = await new Dialer({ handshakeTimeout: 150 }).dial(`ws://127.0.0.1:${server.port}/`).catch((e: unknown) => e);
-    // Either the timeout hit while the head was still on its way (rare), or the refusal is kept.
-    if (err instanceof BadHandshakeError) {
-      expect(err.status).toBe(403);
-      expect(err.body.toString()).toBe('part');
-    } else {
-      expect(err).toBeInstanceOf(DialTimeoutError);
-    }
+    const timers = fakeTimers();
+    const dialing = new Dialer({ handshakeTimeout: 150 }).dial(`ws://127.0.0.1:${server.port}/`).catch((e: unknown) => e);
+    await timers.until(2); // the head is in and the body is awaited: now the timeout strikes
+    vi.advanceTimersByTime(150);
+    const err = await dialing;
+    expect(err).toBeInstanceOf(BadHandshakeError);
+    expect((err as BadHandshakeError).status).toBe(403);
+    expect((err as BadHandshakeError).body.toString()).toBe('part');
     await server.connections[0]!.closed;
   });
 
   it('leaves an open connection alone when the signal aborts after the dial', async () => {
     const server = await rawServer(echo);
+    fakeTimers(); // the handshake timeout fires only when the test says so, however slow the dial
     const controller = new AbortController();
     const { conn } = await new Dialer({ handshakeTimeout: 100 }).dial(server.url, { signal: controller.signal });
     controller.abort();
-    await new Promise((r) => setTimeout(r, 200)); // past the handshake timeout too
+    vi.advanceTimersByTime(200); // past the handshake timeout too
+    vi.useRealTimers();
     await conn.writeMessage(TextMessage, 'still here');
     expect((await conn.readMessage()).data.toString()).toBe('still here');
     await conn.close();

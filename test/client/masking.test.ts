@@ -5,37 +5,25 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BinaryMessage, Dialer, PingMessage, ProtocolError, TextMessage } from '../../src/index.js';
-import { type FrameHeader, encodeFrame } from '../../src/protocol/frame.js';
-import { FrameParser } from '../../src/protocol/parser.js';
 import { deferred, onCleanup } from '../helpers/servers.js';
+import { WireDecoder } from '../helpers/wire/decode.js';
+import { encodeWireFrame } from '../helpers/wire/encode.js';
+import type { WireFrame } from '../helpers/wire/frame.js';
 import { scriptedServer, switching } from './fixtures.js';
-
-interface WireFrame {
-  header: FrameHeader;
-  payload: Buffer;
-}
 
 /** A server that accepts the upgrade and records every frame the client sends, as sent. */
 async function recordingPeer(until: (frames: WireFrame[]) => boolean): Promise<{ port: number; done: Promise<WireFrame[]> }> {
   const done = deferred<WireFrame[]>();
   const frames: WireFrame[] = [];
   const server = await scriptedServer(({ socket, request, rest }) => {
-    let header: FrameHeader | null = null;
-    let pieces: Buffer[] = [];
-    const parser = new FrameParser({
-      onFrameHeader: (h) => {
-        header = h;
-        pieces = [];
-      },
-      onFramePayload: (d) => pieces.push(Buffer.from(d)),
-      onFrameEnd: () => {
-        frames.push({ header: header!, payload: Buffer.concat(pieces) });
-        if (until(frames)) done.resolve(frames);
-      },
-    });
+    const decoder = new WireDecoder();
+    const take = (bytes: Buffer): void => {
+      frames.push(...decoder.push(bytes));
+      if (until(frames)) done.resolve(frames);
+    };
     socket.write(switching(request));
-    if (rest.length > 0) parser.push(rest);
-    socket.on('data', (chunk: Buffer) => parser.push(chunk));
+    if (rest.length > 0) take(rest);
+    socket.on('data', take);
     socket.resume();
   });
   return { port: server.port, done: done.promise };
@@ -44,7 +32,7 @@ async function recordingPeer(until: (frames: WireFrame[]) => boolean): Promise<{
 describe('client masking on the wire', () => {
   it('masks every frame (data, ping, close) with keys that vary', async () => {
     const count = 200;
-    const peer = await recordingPeer((frames) => frames.some((f) => f.header.opcode === 0x8));
+    const peer = await recordingPeer((frames) => frames.some((f) => f.opcode === 0x8));
     const { conn } = await new Dialer().dial(`ws://127.0.0.1:${peer.port}/`);
     onCleanup(() => conn.closeNow());
     for (let i = 0; i < count; i++) await conn.writeMessage(i % 2 === 0 ? TextMessage : BinaryMessage, `message ${i}`);
@@ -52,13 +40,13 @@ describe('client masking on the wire', () => {
     void conn.close(1000, 'bye');
     const frames = await peer.done;
     expect(frames.length).toBe(count + 2);
-    expect(frames.every((f) => f.header.masked)).toBe(true);
-    // The parser unmasked the payloads: they are what was sent.
+    expect(frames.every((f) => f.masked && f.maskKey !== null)).toBe(true);
+    // The decoder unmasked the payloads: they are what was sent.
     expect(frames.slice(0, count).map((f) => f.payload.toString())).toEqual(Array.from({ length: count }, (_, i) => `message ${i}`));
-    expect(frames[count]!.header.opcode).toBe(0x9);
+    expect(frames[count]!.opcode).toBe(0x9);
     expect(frames[count + 1]!.payload.readUInt16BE(0)).toBe(1000);
     // 202 random 32-bit keys: any repeat is a one-in-ten-million event; a fixed or counting key would show at once.
-    const keys = frames.map((f) => f.header.maskKey);
+    const keys = frames.map((f) => f.maskKey!.readUInt32BE(0));
     expect(new Set(keys).size).toBe(keys.length);
     // Nor are they a simple sequence.
     const steps = new Set(keys.slice(1).map((k, i) => (k - keys[i]!) >>> 0));
@@ -91,7 +79,7 @@ describe('frames from the server', () => {
     const closeCode = deferred<number>();
     const peer = await scriptedServer(({ socket, request }) => {
       socket.write(switching(request));
-      socket.write(encodeFrame({ opcode: 0x1, payload: Buffer.from('masked'), maskKey: 0x01020304 }));
+      socket.write(encodeWireFrame({ opcode: 0x1, payload: Buffer.from('masked'), maskKey: Buffer.from([1, 2, 3, 4]) }));
       let seen = Buffer.alloc(0);
       socket.on('data', (d: Buffer) => {
         seen = Buffer.concat([seen, d]);

@@ -1,19 +1,24 @@
 /**
  * A scripted raw-socket WebSocket client for tests: it writes exactly the bytes a test asks for
- * (valid or not) and decodes what the server sends back.
+ * (valid or not) and decodes what the server sends back with the tests' own frame codec
+ * (helpers/wire, written apart from src/), so a framing bug in the library shows here.
+ *
+ * Waits are on bytes and events; their timeouts are outer limits that turn a hang into a
+ * failure, generous enough never to fire on a loaded machine when the test passes.
  */
 import { connect, type Socket } from 'node:net';
-import { encodeFrame, type FrameInit } from '../../src/protocol/frame.js';
-import { FrameParser } from '../../src/protocol/parser.js';
-import type { FrameHeader } from '../../src/protocol/frame.js';
+import { WireDecoder } from './wire/decode.js';
+import { encodeWireFrame } from './wire/encode.js';
+import type { WireFrame, WireFrameInit } from './wire/frame.js';
 
-export interface ReceivedFrame {
-  fin: boolean;
-  rsv1: boolean;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
+/** A frame the server sent, decoded by the tests' codec. */
+export type ReceivedFrame = WireFrame;
+
+/** A client frame to send: masked by `clientFrame` with a key of its own. */
+export type FrameInit = Omit<WireFrameInit, 'maskKey'>;
+
+/** How long a wait may take before it is called a hang (an outer limit, not a speed target). */
+export const WAIT_LIMIT = 30_000;
 
 export const TEST_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
@@ -35,7 +40,9 @@ let maskSeed = 0x9e3779b9;
 /** A masked client frame (deterministic keys keep failures reproducible). */
 export function clientFrame(init: FrameInit): Buffer {
   maskSeed = (Math.imul(maskSeed, 1664525) + 1013904223) >>> 0;
-  return encodeFrame({ maskKey: maskSeed, ...init });
+  const maskKey = Buffer.alloc(4);
+  maskKey.writeUInt32BE(maskSeed);
+  return encodeWireFrame({ ...init, maskKey });
 }
 
 export class RawClient {
@@ -44,27 +51,15 @@ export class RawClient {
   private headDone = false;
   private frames: ReceivedFrame[] = [];
   private waiters: Array<() => void> = [];
-  private parser: FrameParser;
+  private readonly decoder = new WireDecoder();
   ended = false;
   closed = false;
   responseHead = '';
+  /** Bytes received so far, the response head included: for waits on a count of bytes. */
+  bytesReceived = 0;
 
   private constructor(socket: Socket) {
     this.socket = socket;
-    let header: FrameHeader | null = null;
-    let pieces: Buffer[] = [];
-    this.parser = new FrameParser({
-      onFrameHeader: (h) => {
-        header = h;
-        pieces = [];
-      },
-      onFramePayload: (d) => pieces.push(Buffer.from(d)),
-      onFrameEnd: () => {
-        const h = header!;
-        this.frames.push({ fin: h.fin, rsv1: h.rsv1, opcode: h.opcode, masked: h.masked, payload: Buffer.concat(pieces) });
-        this.wake();
-      },
-    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       this.ended = true;
@@ -113,18 +108,18 @@ export class RawClient {
   }
 
   /** The response head (status line and headers), once the blank line has arrived. */
-  async readHead(timeout = 5000): Promise<string> {
+  async readHead(timeout = WAIT_LIMIT): Promise<string> {
     await this.until(() => this.headDone || this.ended || this.closed, timeout);
     return this.responseHead;
   }
 
   /** The whole HTTP response (head and body) of a refused handshake, read until the server closes. */
-  async readAll(timeout = 5000): Promise<string> {
+  async readAll(timeout = WAIT_LIMIT): Promise<string> {
     await this.until(() => this.ended || this.closed, timeout);
     return this.responseHead + this.received.toString('latin1');
   }
 
-  async nextFrame(timeout = 5000): Promise<ReceivedFrame> {
+  async nextFrame(timeout = WAIT_LIMIT): Promise<ReceivedFrame> {
     await this.until(() => this.frames.length > 0 || this.ended || this.closed, timeout);
     const frame = this.frames.shift();
     if (frame === undefined) throw new Error('connection ended before a frame arrived');
@@ -132,14 +127,14 @@ export class RawClient {
   }
 
   /** Waits for the server's close frame (skipping others) and returns its code (1005 if empty). */
-  async closeCode(timeout = 5000): Promise<number> {
+  async closeCode(timeout = WAIT_LIMIT): Promise<number> {
     for (;;) {
       const frame = await this.nextFrame(timeout);
       if (frame.opcode === 0x8) return frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005;
     }
   }
 
-  async waitClosed(timeout = 5000): Promise<void> {
+  async waitClosed(timeout = WAIT_LIMIT): Promise<void> {
     await this.until(() => this.closed || this.ended, timeout);
   }
 
@@ -148,27 +143,33 @@ export class RawClient {
   }
 
   private onData(chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
     if (!this.headDone) {
       this.received = Buffer.concat([this.received, chunk]);
       const end = this.received.indexOf('\r\n\r\n');
       if (end < 0) return;
       this.responseHead = this.received.subarray(0, end + 4).toString('latin1');
       this.headDone = true;
-      const rest = this.received.subarray(end + 4);
+      const rest = Buffer.from(this.received.subarray(end + 4));
       this.received = Buffer.alloc(0);
       this.wake();
-      if (!this.responseHead.startsWith('HTTP/1.1 101')) {
-        this.received = Buffer.from(rest);
-        return;
-      }
-      if (rest.length > 0) this.parser.push(Buffer.from(rest));
+      if (this.upgraded()) this.decode(rest);
+      else this.received = rest;
       return;
     }
-    if (!this.responseHead.startsWith('HTTP/1.1 101')) {
-      this.received = Buffer.concat([this.received, chunk]);
-      return;
-    }
-    this.parser.push(chunk);
+    if (this.upgraded()) this.decode(chunk);
+    else this.received = Buffer.concat([this.received, chunk]);
+  }
+
+  private upgraded(): boolean {
+    return this.responseHead.startsWith('HTTP/1.1 101');
+  }
+
+  private decode(bytes: Buffer): void {
+    const frames = this.decoder.push(bytes);
+    if (frames.length === 0) return;
+    this.frames.push(...frames);
+    this.wake();
   }
 
   private wake(): void {

@@ -1,7 +1,7 @@
 import { type ConnectionEvents, type DataOpcode, ConnectionCore, type CoreOptions } from '../../src/protocol/core.js';
 import type { ProtocolError } from '../../src/protocol/errors.js';
-import type { FrameHeader } from '../../src/protocol/frame.js';
-import { FrameParser } from '../../src/protocol/parser.js';
+import { decodeWireFrames } from './wire/decode.js';
+import { Op, type WireFrame, closeCodeOf as closeCode } from './wire/frame.js';
 
 export type RecordedEvent =
   | { kind: 'message'; opcode: DataOpcode; compressed: boolean; data: Buffer }
@@ -66,40 +66,16 @@ export function chop(bytes: Buffer, cuts: number[]): Buffer[] {
   return out;
 }
 
-export interface WireFrame {
-  fin: boolean;
-  rsv1: boolean;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
+/** A frame the library sent, decoded by the tests' own codec (helpers/wire, apart from src/). */
+export type { WireFrame } from './wire/frame.js';
 
 /** Decodes every complete frame in `bytes` (unmasking masked ones). */
 export function decodeFrames(bytes: Buffer | Buffer[]): WireFrame[] {
-  const all = Buffer.from(Array.isArray(bytes) ? Buffer.concat(bytes) : bytes);
-  const frames: WireFrame[] = [];
-  let header: FrameHeader | null = null;
-  let pieces: Buffer[] = [];
-  const parser = new FrameParser({
-    onFrameHeader(h) {
-      header = h;
-      pieces = [];
-    },
-    onFramePayload(d) {
-      pieces.push(Buffer.from(d));
-    },
-    onFrameEnd() {
-      const h = header!;
-      frames.push({ fin: h.fin, rsv1: h.rsv1, opcode: h.opcode, masked: h.masked, payload: Buffer.concat(pieces) });
-    },
-  });
-  parser.push(all);
-  return frames;
+  return decodeWireFrames(bytes);
 }
 
 /** The close code of the first close frame in `bytes` (1005 for an empty one), or null if none. */
 export function closeCodeOf(bytes: Buffer | Buffer[]): number | null {
-  const close = decodeFrames(bytes).find((f) => f.opcode === 0x8);
-  if (close === undefined) return null;
-  return close.payload.length >= 2 ? close.payload.readUInt16BE(0) : 1005;
+  const close = decodeFrames(bytes).find((f) => f.opcode === Op.close);
+  return close === undefined ? null : closeCode(close);
 }

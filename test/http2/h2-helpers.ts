@@ -7,11 +7,10 @@ import * as http2 from 'node:http2';
 import { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { type Conn, type UpgradeRequest, Upgrader, type UpgraderOptions } from '../../src/index.js';
-import type { FrameHeader, FrameInit } from '../../src/protocol/frame.js';
-import { FrameParser } from '../../src/protocol/parser.js';
 import { acceptStream, readStreamRequest } from '../../src/server/http2.js';
 import { onCleanup } from '../helpers/servers.js';
-import { clientFrame, type ReceivedFrame } from '../helpers/raw-client.js';
+import { type FrameInit, clientFrame, type ReceivedFrame } from '../helpers/raw-client.js';
+import { WireDecoder } from '../helpers/wire/decode.js';
 
 export interface H2TestServer {
   port: number;
@@ -103,31 +102,24 @@ export class RawStream {
   closed = false;
   private frames: ReceivedFrame[] = [];
   private waiters: Array<() => void> = [];
-  private readonly parser: FrameParser;
+  private readonly decoder = new WireDecoder();
 
   constructor(stream: ClientHttp2Stream) {
     this.stream = stream;
-    let header: FrameHeader | null = null;
-    let pieces: Buffer[] = [];
-    this.parser = new FrameParser({
-      onFrameHeader: (h) => {
-        header = h;
-        pieces = [];
-      },
-      onFramePayload: (d) => pieces.push(Buffer.from(d)),
-      onFrameEnd: () => {
-        const h = header!;
-        this.frames.push({ fin: h.fin, rsv1: h.rsv1, opcode: h.opcode, masked: h.masked, payload: Buffer.concat(pieces) });
-        this.wake();
-      },
-    });
     stream.on('response', (headers) => {
       this.response = headers;
       this.wake();
     });
     stream.on('data', (chunk: Buffer) => {
-      if (Number(this.response?.[':status']) === 200) this.parser.push(chunk);
-      else this.body = Buffer.concat([this.body, chunk]);
+      if (Number(this.response?.[':status']) !== 200) {
+        this.body = Buffer.concat([this.body, chunk]);
+        return;
+      }
+      // Decoded with the tests' own codec (test/helpers/wire), which shares nothing with src/.
+      const frames = this.decoder.push(chunk);
+      if (frames.length === 0) return;
+      this.frames.push(...frames);
+      this.wake();
     });
     stream.on('end', () => {
       this.ended = true;

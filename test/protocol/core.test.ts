@@ -3,13 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { CloseSentError, ProtocolError } from '../../src/protocol/errors.js';
 import { encodeClosePayload } from '../../src/protocol/close.js';
 import { encodeFrame, type FrameInit, Opcode } from '../../src/protocol/frame.js';
-import { chop, closeCodeOf, decodeFrames, makeConnection } from '../helpers/recorder.js';
+import { type WireFrame, chop, closeCodeOf, decodeFrames, makeConnection } from '../helpers/recorder.js';
 
 let keyCounter = 0x12345678;
 /** A frame as a client sends it: masked. */
 const c = (init: FrameInit): Buffer => encodeFrame({ maskKey: (keyCounter = (keyCounter * 1103515245 + 12345) >>> 0), ...init });
 /** A frame as a server sends it: unmasked. */
 const s = (init: FrameInit): Buffer => encodeFrame({ maskKey: null, ...init });
+/** A whole unmasked server frame, as the tests' codec decodes it: no RSV bit, the shortest length. */
+const sent = (opcode: number, payload: Buffer): WireFrame => ({
+  fin: true, rsv1: false, rsv2: false, rsv3: false, opcode, masked: false, maskKey: null, payload, minimalLength: true,
+});
 const text = (t: string): Buffer => Buffer.from(t, 'utf8');
 
 function serverReceiving(bytes: Buffer[], options: Parameters<typeof makeConnection>[0] = { role: 'server' }) {
@@ -45,7 +49,7 @@ describe('Connection: messages', () => {
     ]);
     expect(rec.events.map((e) => e.kind)).toEqual(['ping', 'pong', 'message']);
     expect(rec.events[2]).toMatchObject({ opcode: 2, data: Buffer.from([1, 2, 3, 4, 5]) });
-    expect(decodeFrames(out)).toEqual([{ fin: true, rsv1: false, opcode: Opcode.Pong, masked: false, payload: text('p') }]);
+    expect(decodeFrames(out)).toEqual([sent(Opcode.Pong, text('p'))]);
   });
 
   it('delivers empty messages, fragmented or not', () => {
@@ -229,7 +233,7 @@ describe('Connection: limits', () => {
 describe('Connection: control frames and closing', () => {
   it('§5.5.2: answers a ping with a pong carrying the same payload', () => {
     const { out } = serverReceiving([c({ opcode: Opcode.Ping, payload: text('abc') })]);
-    expect(decodeFrames(out)).toEqual([{ fin: true, rsv1: false, opcode: Opcode.Pong, masked: false, payload: text('abc') }]);
+    expect(decodeFrames(out)).toEqual([sent(Opcode.Pong, text('abc'))]);
   });
 
   it('does not answer pings when autoPong is off', () => {
@@ -254,7 +258,7 @@ describe('Connection: control frames and closing', () => {
   it('answers an empty close frame with an empty close frame', () => {
     const { rec, out } = serverReceiving([c({ opcode: Opcode.Close })]);
     expect(rec.events).toEqual([{ kind: 'close', code: 1005, reason: '' }]);
-    expect(decodeFrames(out)).toEqual([{ fin: true, rsv1: false, opcode: 8, masked: false, payload: Buffer.alloc(0) }]);
+    expect(decodeFrames(out)).toEqual([sent(8, Buffer.alloc(0))]);
   });
 
   it('fails invalid close payloads: 1-byte (1002), reserved code (1002), bad UTF-8 reason (1007)', () => {

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BinaryMessage, type Conn, KeepaliveTimeoutError } from '../../src/index.js';
-import { deferred, onCleanup, sleep } from '../helpers/servers.js';
+import { deferred, onCleanup } from '../helpers/servers.js';
+import { settled } from '../helpers/settle.js';
 import { MiB } from './support/memory.js';
 import { expectStillServing, guardProcess, openClient, startTarget } from './support/target.js';
 
@@ -52,7 +53,8 @@ describe('peers that stop answering', () => {
     });
     const client = await openClient(target);
     client.socket.pause(); // never reads
-    await sleep(1000);
+    // At rest: the kernel's buffers are full, and the handler's next write waits.
+    await settled(() => `${written}/${target.conns[0]?.bufferedAmount}`);
     const conn = target.conns[0]!;
     // The kernel's buffers take a few MiB; past them, each write waits for the last to drain.
     expect(written).toBeLessThan(200);

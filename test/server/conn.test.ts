@@ -24,7 +24,8 @@ import {
   isUnexpectedCloseError,
 } from '../../src/index.js';
 import { RawClient, clientFrame } from '../helpers/raw-client.js';
-import { deferred, echo, onCleanup, rawServer, sleep } from '../helpers/servers.js';
+import { deferred, echo, onCleanup, rawServer } from '../helpers/servers.js';
+import { settled } from '../helpers/settle.js';
 
 /** A server whose single connection is handed to the test, plus a raw client connected to it. */
 async function pair(options = {}): Promise<{ conn: Conn; client: RawClient }> {
@@ -156,7 +157,9 @@ describe('reading', () => {
     const message = Buffer.alloc(16 * 1024, 7);
     const count = 1024; // 16 MiB in all
     for (let i = 0; i < count; i++) client.send({ opcode: 2, payload: message });
-    await sleep(300);
+    // Until both ends are at rest: the server has taken all it will while nobody reads.
+    await settled(() => `${conn.readBufferedAmount}/${client.socket.writableLength}`);
+    expect(conn.readBufferedAmount).toBeGreaterThanOrEqual(readBufferSize); // it did read, up to the mark
     // One socket read (at most 64 KiB) can land after the pause decision.
     expect(conn.readBufferedAmount).toBeLessThanOrEqual(readBufferSize + 64 * 1024 + message.length);
     expect(client.socket.writableLength).toBeGreaterThan(4 * 1024 * 1024); // the rest waits at the sender
@@ -209,8 +212,9 @@ describe('writing', () => {
     const chunk = Buffer.alloc(256 * 1024, 3);
     let resolved = 0;
     const writes = Array.from({ length: 64 }, () => conn.writeMessage(BinaryMessage, chunk).then(() => resolved++));
-    await sleep(300);
-    expect(resolved).toBeLessThan(64);
+    // At rest: the kernel's buffers are full and the remaining writes wait (16 MiB is far more
+    // than loopback buffers hold).
+    expect(await settled(() => resolved)).toBeLessThan(64);
     client.socket.resume();
     await Promise.all(writes);
     for (let i = 0; i < 64; i++) expect((await client.nextFrame(10_000)).payload.length).toBe(chunk.length);
@@ -260,13 +264,17 @@ describe('writing', () => {
 describe('control frames and handlers', () => {
   it('ping() resolves with the round-trip time when the matching pong arrives', async () => {
     const { conn, client } = await pair();
+    const started = performance.now();
     const rtt = conn.ping('abc');
     const ping = await client.nextFrame();
     expect(ping).toMatchObject({ opcode: 9 });
     expect(ping.payload.toString()).toBe('abc');
     client.send({ opcode: 10, payload: Buffer.from('unrelated') });
     client.send({ opcode: 10, payload: Buffer.from('abc') });
-    expect(await rtt).toBeGreaterThanOrEqual(0);
+    const measured = await rtt;
+    // A time in ms within the span the test itself saw (not a timestamp, not negative, not NaN).
+    expect(measured).toBeGreaterThanOrEqual(0);
+    expect(measured).toBeLessThanOrEqual(performance.now() - started);
   });
 
   it('a custom ping handler replaces the automatic pong', async () => {
@@ -387,6 +395,9 @@ describe('closing', () => {
 });
 
 describe('idle timeout', () => {
+  /** Long beside one echo's round trip, however loaded the machine: messages spaced by those never let it fire. */
+  const IDLE = 1500;
+
   it('closes with 1001 a connection on which no message arrives, and for await ends quietly', async () => {
     const ended = deferred<unknown>();
     const server = await rawServer(
@@ -398,20 +409,21 @@ describe('idle timeout', () => {
           ended.resolve(err);
         }
       },
-      { idleTimeout: 300 },
+      { idleTimeout: IDLE },
     );
     const client = await RawClient.open(server.port);
     onCleanup(() => client.destroy());
-    // Messages keep it alive...
-    for (let i = 0; i < 4; i++) {
-      await sleep(120);
+    // Messages keep it alive: echoes back to back, each well within the timeout even on a loaded
+    // machine, for twice the timeout in all.
+    const started = performance.now();
+    for (let i = 0; performance.now() - started < 2 * IDLE; i++) {
       client.send({ opcode: 1, payload: Buffer.from(`tick ${i}`) });
       expect((await client.nextFrame()).payload.toString()).toBe(`tick ${i}`);
     }
     // ...pings do not: a live peer that sends no data is what this timeout is for.
     client.send({ opcode: 9 });
     expect((await client.nextFrame()).opcode).toBe(10);
-    const close = await client.nextFrame(5000);
+    const close = await client.nextFrame();
     expect(close.opcode).toBe(8);
     expect(close.payload.readUInt16BE(0)).toBe(1001);
     expect(close.payload.subarray(2).toString()).toBe('idle timeout');
@@ -444,11 +456,13 @@ describe('keepalive', () => {
     const server = await rawServer((conn) => got.resolve(conn), { pingInterval: 50, pongTimeout: 100 });
     const ws = new WebSocket(server.url);
     onCleanup(() => ws.terminate());
+    const threePings = deferred();
     let pings = 0;
-    ws.on('ping', () => pings++);
+    ws.on('ping', () => {
+      if (++pings === 3) threePings.resolve(); // ws answers each with a pong
+    });
     const conn = await got.promise;
-    await sleep(400);
-    expect(pings).toBeGreaterThanOrEqual(3);
+    await threePings.promise; // three intervals, each answered within pongTimeout: still connected
     ws.send('still here');
     expect((await conn.readMessage()).data.toString()).toBe('still here');
   });

@@ -3,9 +3,9 @@
  * the RFC names and then close the TCP connection.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeFrame } from '../../src/protocol/frame.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { echo, onCleanup, rawServer } from '../helpers/servers.js';
+import { encodeWireFrame } from '../helpers/wire/encode.js';
 
 async function openClient(options = {}): Promise<RawClient> {
   const server = await rawServer(echo, options);
@@ -15,7 +15,7 @@ async function openClient(options = {}): Promise<RawClient> {
 }
 
 const violations: Array<[string, (c: RawClient) => void, number]> = [
-  ['an unmasked frame (§5.1)', (c) => c.write(encodeFrame({ opcode: 1, payload: Buffer.from('x') })), 1002],
+  ['an unmasked frame (§5.1)', (c) => c.write(encodeWireFrame({ opcode: 1, payload: Buffer.from('x') })), 1002],
   ['RSV1 without an extension (§5.2)', (c) => c.send({ opcode: 1, rsv1: true, payload: Buffer.from('x') }), 1002],
   ['RSV2 (§5.2)', (c) => c.send({ opcode: 2, rsv2: true }), 1002],
   ['RSV3 (§5.2)', (c) => c.send({ opcode: 2, rsv3: true }), 1002],
@@ -59,7 +59,7 @@ describe('framing rules on the wire', () => {
 
   it('fails a frame over the read limit with 1009 before its payload arrives', async () => {
     const client = await openClient({ readLimit: 1000 });
-    client.write(encodeFrame({ opcode: 2, payload: Buffer.alloc(1001), maskKey: 1 }).subarray(0, 8)); // header only
+    client.write(encodeWireFrame({ opcode: 2, payload: Buffer.alloc(1001), maskKey: Buffer.from([0, 0, 0, 1]) }).subarray(0, 8)); // header only
     expect(await client.closeCode()).toBe(1009);
   });
 
@@ -112,7 +112,7 @@ describe('framing rules on the wire', () => {
 
   it('handles frames split into 1-byte TCP writes', async () => {
     const client = await openClient();
-    const frame = encodeFrame({ opcode: 1, payload: Buffer.from('chopped'), maskKey: 0x11223344 });
+    const frame = encodeWireFrame({ opcode: 1, payload: Buffer.from('chopped'), maskKey: Buffer.from([0x11, 0x22, 0x33, 0x44]) });
     await client.writeSlowly(frame);
     expect((await client.nextFrame()).payload.toString()).toBe('chopped');
   });

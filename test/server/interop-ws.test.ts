@@ -81,10 +81,19 @@ for (const kind of ['raw node:net', 'node:http'] as const) {
     });
 
     it('pings ws and resolves with the round-trip time when the pong comes', async () => {
-      const rtt = deferred<number>();
-      const ws = await open(await start(async (conn) => rtt.resolve(await conn.ping())));
+      const rtt = deferred<{ measured: number; span: number }>();
+      const ws = await open(
+        await start(async (conn) => {
+          const started = performance.now();
+          const measured = await conn.ping();
+          rtt.resolve({ measured, span: performance.now() - started });
+        }),
+      );
       expect(ws.readyState).toBe(WebSocket.OPEN);
-      expect(await rtt.promise).toBeGreaterThanOrEqual(0);
+      // Milliseconds within the span the server's handler saw: not a timestamp, not negative.
+      const { measured, span } = await rtt.promise;
+      expect(measured).toBeGreaterThanOrEqual(0);
+      expect(measured).toBeLessThanOrEqual(span);
     });
 
     it('passes close codes and reasons from ws to the server', async () => {
