@@ -311,13 +311,13 @@ export class Conn implements AsyncIterable<Message> {
    * `writeControl(PongMessage, data)`). `null` restores the default.
    */
   setPingHandler(handler: ((data: Buffer) => void) | null): void {
-    this.driver.handlers.ping = handler;
+    this.driver.pingHandler = handler;
     this.driver.core.autoPong = handler === null;
   }
 
   /** Sets a handler for pongs (gorilla's `SetPongHandler`). The default does nothing. */
   setPongHandler(handler: ((data: Buffer) => void) | null): void {
-    this.driver.handlers.pong = handler;
+    this.driver.pongHandler = handler;
   }
 
   /**
@@ -327,7 +327,7 @@ export class Conn implements AsyncIterable<Message> {
    * handshake always completes. `null` restores the default.
    */
   setCloseHandler(handler: ((code: number, text: string) => void) | null): void {
-    this.driver.handlers.close = handler;
+    this.driver.closeHandler = handler;
   }
 
   // ------------------------------------------------------------------ closing

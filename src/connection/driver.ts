@@ -11,12 +11,13 @@ import { CloseGoingAway, CloseInternalServerErr } from '../protocol/close.js';
 import { ConnectionCore, type ConnectionEvents, type DataOpcode, type Role } from '../protocol/core.js';
 import { type CloseInfo, abnormalClosure } from '../protocol/ending.js';
 import type { ProtocolError } from '../protocol/errors.js';
+import type { FrameSender } from '../protocol/frame-sender.js';
 import type { Lifecycle, LifecycleActions, LifecycleTimer } from '../protocol/lifecycle.js';
-import { Inbox } from './inbox.js';
+import { Inbox, type InboxParts } from './inbox.js';
 import { Liveness } from './liveness.js';
 import { PingTracker } from './pings.js';
 import type { Decompressor } from './permessage-deflate.js';
-import { type WriteCompression, Writer } from './writer.js';
+import { type WriteCompression, Writer, type WriterParts } from './writer.js';
 
 /** What a driver is built from: the transport, and the settings of each part. */
 export interface DriverSettings {
@@ -37,24 +38,30 @@ export interface DriverSettings {
   compression: WriteCompression | null;
 }
 
-/** The application's handlers for control frames (gorilla's `SetPingHandler` and friends). */
-export interface ControlHandlers {
-  ping: ((data: Buffer) => void) | null;
-  pong: ((data: Buffer) => void) | null;
-  close: ((code: number, text: string) => void) | null;
-}
-
 const noop = (): void => {};
 
-export class Driver implements ConnectionEvents, LifecycleActions {
+export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, WriterParts {
   readonly core: ConnectionCore;
   readonly lifecycle: Lifecycle;
   readonly inbox: Inbox;
   readonly writer: Writer;
-  readonly pings = new PingTracker();
-  readonly handlers: ControlHandlers = { ping: null, pong: null, close: null };
+  /** The application's ping, pong and close handlers (gorilla's `SetPingHandler` and friends). */
+  pingHandler: ((data: Buffer) => void) | null = null;
+  pongHandler: ((data: Buffer) => void) | null = null;
+  closeHandler: ((code: number, text: string) => void) | null = null;
   readonly transport: Duplex;
-  private readonly liveness: Liveness;
+  // What the inbox and the writer are given (InboxParts, WriterParts): the driver is their parts,
+  // one object per connection instead of an object and a closure for each (idle connections count).
+  readonly readBufferSize: number;
+  readonly decompressor: Decompressor | null;
+  readonly sender: FrameSender;
+  readonly isServer: boolean;
+  readonly writeBufferSize: number;
+  readonly highWaterMark: number;
+  readonly compression: WriteCompression | null;
+  /** Made only when keepalive or the idle timeout is on. */
+  private readonly liveness: Liveness | null;
+  private pingTracker: PingTracker | null = null;
   private readonly abortFn: (() => void) | undefined;
   private timers: Partial<Record<LifecycleTimer, NodeJS.Timeout>> | null = null;
   private closeListeners: Array<(info: CloseInfo) => void> | null = null;
@@ -62,6 +69,12 @@ export class Driver implements ConnectionEvents, LifecycleActions {
   constructor(s: DriverSettings) {
     this.transport = s.transport;
     this.abortFn = s.abortTransport;
+    this.readBufferSize = s.readBufferSize;
+    this.decompressor = s.decompressor;
+    this.isServer = s.role === 'server';
+    this.writeBufferSize = s.writeBufferSize;
+    this.highWaterMark = s.writeHighWaterMark;
+    this.compression = s.compression;
     // The driver is the core's event sink and its actions: one object, not a closure per callback.
     this.core = new ConnectionCore(
       {
@@ -77,36 +90,31 @@ export class Driver implements ConnectionEvents, LifecycleActions {
       this,
       this,
     );
-    const core = this.core;
-    const lifecycle = (this.lifecycle = core.lifecycle);
+    this.sender = this.core.sender;
+    this.lifecycle = this.core.lifecycle;
+    this.inbox = new Inbox(this);
+    this.writer = new Writer(this);
+    this.liveness = s.pingInterval > 0 || s.idleTimeout > 0 ? this.startLiveness(s) : null;
     const transport = s.transport;
-    this.inbox = new Inbox({
-      lifecycle,
-      readBufferSize: s.readBufferSize,
-      decompressor: s.decompressor,
-      setPaused: (paused) => this.setPaused(paused),
-      outputBackedUp: () => transport.writableNeedDrain && transport.writableLength > s.writeHighWaterMark,
-      readLimit: () => core.maxMessageSize,
-      fail: (error) => {
-        core.fail(error);
-        this.afterInput();
-      },
-      onReadsExhausted: () => {
-        if (lifecycle.sendFailureClose()) this.afterOutput();
-      },
-    });
-    this.writer = new Writer({
-      transport,
-      sender: core.sender,
-      isServer: s.role === 'server',
-      writeBufferSize: s.writeBufferSize,
-      highWaterMark: s.writeHighWaterMark,
-      compression: s.compression,
-      writeError: () => lifecycle.writeError(),
-      onWriteDeadline: (err) => lifecycle.abort(() => abnormalClosure('write deadline exceeded', err), true),
-      onWriteFailure: (err) => lifecycle.abort(() => abnormalClosure(`write failed: ${err.message}`, err), true),
-    });
-    this.liveness = new Liveness({
+    const t = transport as DriverTransport;
+    t[kDriver] = this;
+    t.on('data', onTransportData);
+    t.on('end', onTransportEnd);
+    t.on('error', onTransportError);
+    t.on('close', onTransportClose);
+    t.on('drain', onTransportDrain);
+    if ('setNoDelay' in t && typeof t.setNoDelay === 'function') t.setNoDelay(true);
+    if ('setTimeout' in t && typeof t.setTimeout === 'function') t.setTimeout(0);
+  }
+
+  /** Pings sent with `Conn.ping()`, matched with their pongs (made at the first). */
+  get pings(): PingTracker {
+    return (this.pingTracker ??= new PingTracker());
+  }
+
+  private startLiveness(s: DriverSettings): Liveness {
+    const { core, lifecycle } = this;
+    return new Liveness({
       pingInterval: s.pingInterval,
       pongTimeout: s.pongTimeout,
       idleTimeout: s.idleTimeout,
@@ -123,15 +131,54 @@ export class Driver implements ConnectionEvents, LifecycleActions {
         this.inbox.service(); // a read waiting for the message that never came ends now
       },
     });
-    const t = transport as DriverTransport;
-    t[kDriver] = this;
-    t.on('data', onTransportData);
-    t.on('end', onTransportEnd);
-    t.on('error', onTransportError);
-    t.on('close', onTransportClose);
-    t.on('drain', onTransportDrain);
-    if ('setNoDelay' in t && typeof t.setNoDelay === 'function') t.setNoDelay(true);
-    if ('setTimeout' in t && typeof t.setTimeout === 'function') t.setTimeout(0);
+  }
+
+  // ---------------------------------------------------------------- InboxParts, WriterParts
+
+  /** @internal */
+  setPaused(paused: boolean): void {
+    if (paused) {
+      this.transport.pause();
+    } else {
+      this.liveness?.resumed();
+      this.transport.resume();
+    }
+  }
+
+  /** @internal */
+  outputBackedUp(): boolean {
+    return this.transport.writableNeedDrain && this.transport.writableLength > this.highWaterMark;
+  }
+
+  /** @internal */
+  readLimit(): number {
+    return this.core.maxMessageSize;
+  }
+
+  /** @internal A compressed message turned out bad. */
+  fail(error: ProtocolError): void {
+    this.core.fail(error);
+    this.afterInput();
+  }
+
+  /** @internal */
+  onReadsExhausted(): void {
+    if (this.lifecycle.sendFailureClose()) this.afterOutput();
+  }
+
+  /** @internal */
+  writeError(): Error | null {
+    return this.lifecycle.writeError();
+  }
+
+  /** @internal */
+  onWriteDeadline(err: Error): void {
+    this.lifecycle.abort(() => abnormalClosure('write deadline exceeded', err), true);
+  }
+
+  /** @internal */
+  onWriteFailure(err: Error): void {
+    this.lifecycle.abort(() => abnormalClosure(`write failed: ${err.message}`, err), true);
   }
 
   /** Starts reading: first the bytes that came with the handshake, if any. */
@@ -167,7 +214,7 @@ export class Driver implements ConnectionEvents, LifecycleActions {
 
   /** @internal */
   transportData(chunk: Buffer): void {
-    this.liveness.bytesArrived();
+    this.liveness?.bytesArrived();
     this.core.receive(chunk);
     this.afterInput();
   }
@@ -209,22 +256,15 @@ export class Driver implements ConnectionEvents, LifecycleActions {
     const info = this.lifecycle.transportClosed();
     const lifecycle = this.lifecycle;
     this.writer.finish(lifecycle.writeError() ?? abnormalClosure('connection closed'));
-    this.pings.rejectAll(() => lifecycle.readError() ?? abnormalClosure('connection closed'));
-    this.liveness.stop();
+    this.pingTracker?.rejectAll(() => lifecycle.readError() ?? abnormalClosure('connection closed'));
+    this.liveness?.stop();
     this.inbox.finish();
     const listeners = this.closeListeners;
     this.closeListeners = null;
     if (listeners !== null) for (const listener of listeners) listener(info);
   }
 
-  private setPaused(paused: boolean): void {
-    if (paused) {
-      this.transport.pause();
-    } else {
-      this.liveness.resumed();
-      this.transport.resume();
-    }
-  }
+
 
   // ---------------------------------------------------------------- LifecycleActions
 
@@ -266,7 +306,7 @@ export class Driver implements ConnectionEvents, LifecycleActions {
 
   /** @internal */
   onMessageStart(opcode: DataOpcode, compressed: boolean): void {
-    this.liveness.messageStarted();
+    this.liveness?.messageStarted();
     this.inbox.onMessageStart(opcode, compressed);
   }
 
@@ -282,13 +322,13 @@ export class Driver implements ConnectionEvents, LifecycleActions {
 
   /** @internal */
   onPing(data: Buffer): void {
-    this.callHandler(this.handlers.ping, data);
+    this.callHandler(this.pingHandler, data);
   }
 
   /** @internal */
   onPong(data: Buffer): void {
-    this.pings.pong(data);
-    this.callHandler(this.handlers.pong, data);
+    this.pingTracker?.pong(data);
+    this.callHandler(this.pongHandler, data);
   }
 
   /** Runs the application's ping or pong handler; one that throws closes the connection with 1011. */
@@ -303,7 +343,7 @@ export class Driver implements ConnectionEvents, LifecycleActions {
 
   /** @internal The peer's close frame: the application's handler hears it first (the core echoes it after). */
   onClose(code: number, reason: string): void {
-    const handler = this.handlers.close;
+    const handler = this.closeHandler;
     if (handler === null) return;
     try {
       handler(code, reason);

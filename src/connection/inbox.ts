@@ -73,7 +73,8 @@ export class Inbox implements StreamAccounts, InflationTarget {
   /** zlib failed: compressed messages still queued will never complete. */
   inflationDead = false;
   private received = 0;
-  private readonly deadline = new Deadline(() => this.onDeadline());
+  /** Made at the first `setReadDeadline`: most connections never set one. */
+  private deadline: Deadline | null = null;
 
   constructor(parts: InboxParts) {
     this.parts = parts;
@@ -129,12 +130,12 @@ export class Inbox implements StreamAccounts, InflationTarget {
     this.waiters.push(waiter);
     this.kinds.push(kind);
     this.service();
-    if (!waiter.isSettled && this.deadline.passed) {
+    if (!waiter.isSettled && this.deadline !== null && this.deadline.passed) {
       removeWaiter(this.waiters, waiter);
       this.kinds.splice(this.kinds.length - 1, 1);
       waiter.reject(new DeadlineExceededError('read'));
     }
-    this.deadline.arm(this.hungry);
+    this.deadline?.arm(this.hungry);
     this.updateFlow();
     return waiter.promise;
   }
@@ -146,6 +147,7 @@ export class Inbox implements StreamAccounts, InflationTarget {
 
   /** Reads waiting at `deadline`, or started after it with nothing to read, fail. Null clears it. */
   setDeadline(deadline: Date | number | null): void {
+    this.deadline ??= new Deadline(() => this.onDeadline());
     this.deadline.set(deadline, this.hungry);
   }
 
@@ -181,7 +183,7 @@ export class Inbox implements StreamAccounts, InflationTarget {
       }
     }
     this.stream?.service();
-    this.deadline.arm(this.hungry);
+    this.deadline?.arm(this.hungry);
     this.updateFlow();
   }
 
@@ -250,7 +252,7 @@ export class Inbox implements StreamAccounts, InflationTarget {
   finish(): void {
     this.parts.decompressor?.closeWhenDone();
     this.service();
-    this.deadline.stop();
+    this.deadline?.stop();
   }
 
   // ---------------------------------------------------------------- inside
@@ -350,12 +352,12 @@ export class Inbox implements StreamAccounts, InflationTarget {
 
   /** @internal */
   readDeadlinePassed(): boolean {
-    return this.deadline.passed;
+    return this.deadline?.passed ?? false;
   }
 
   /** @internal */
   waitsChanged(): void {
-    this.deadline.arm(this.hungry);
+    this.deadline?.arm(this.hungry);
     this.updateFlow();
   }
 

@@ -66,7 +66,8 @@ export class Writer implements Flushable, FragmentSink {
   private dead: Error | null = null;
   private writtenWaiters: Array<Waiter<void>> = [];
   private drainWaiters: Array<Waiter<void>> = [];
-  private readonly deadline = new Deadline(() => this.onDeadline());
+  /** Made at the first `setWriteDeadline`: most connections never set one. */
+  private deadline: Deadline | null = null;
   private waiting = 0;
   /** Bytes of shared write slabs kept alive by a region the transport has not written yet. */
   private pinned = 0;
@@ -330,16 +331,17 @@ export class Writer implements Flushable, FragmentSink {
 
   /** Writes still waiting at `deadline` fail, and the connection with them. Null clears it. */
   setDeadline(deadline: Date | number | null): void {
+    this.deadline ??= new Deadline(() => this.onDeadline());
     this.deadline.set(deadline, this.waiting > 0 && this.dead === null);
   }
 
   /** Counts a write that is waiting, so the write deadline can see it. */
   private track<T>(wait: Promise<T>): Promise<T> {
     this.waiting++;
-    this.deadline.arm(this.dead === null);
+    this.deadline?.arm(this.dead === null);
     const settle = (): void => {
       this.waiting--;
-      this.deadline.arm(this.waiting > 0 && this.dead === null);
+      this.deadline?.arm(this.waiting > 0 && this.dead === null);
     };
     wait.then(settle, settle);
     return wait;
@@ -364,7 +366,7 @@ export class Writer implements Flushable, FragmentSink {
     this.turns.failAll(err);
     rejectAll(this.drainWaiters, err);
     rejectAll(this.writtenWaiters, err);
-    this.deadline.stop();
+    this.deadline?.stop();
   }
 
   /** The transport is gone: fail what waits, free zlib. */

@@ -186,7 +186,7 @@ export class ConnectionCore implements FrameHandler {
       deferFailureClose: options.deferFailureClose ?? false,
       sender: this.sender,
       actions,
-      stopReading: () => this.stopReading(),
+      input: this,
     });
   }
 
@@ -320,7 +320,8 @@ export class ConnectionCore implements FrameHandler {
     this.events.onError(error);
   }
 
-  private stopReading(): void {
+  /** @internal Stops processing input for good (the lifecycle decides when). */
+  stopReading(): void {
     if (this.readingDone) return;
     this.readingDone = true;
     this.parser.halt();

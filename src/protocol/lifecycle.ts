@@ -61,8 +61,8 @@ export interface LifecycleParts {
   sender: FrameSender;
   /** The decisions the I/O layer carries out (end or drop the transport, timers). */
   actions: LifecycleActions;
-  /** Stop processing input (§7.1.7: after the peer's close frame or a failure, nothing more is read). */
-  stopReading(): void;
+  /** Stops processing input (§7.1.7: after the peer's close frame or a failure, nothing more is read). */
+  input: { stopReading(): void };
 }
 
 const TIMERS: readonly LifecycleTimer[] = ['closeHandshake', 'failureClose', 'transportClose'];
@@ -159,7 +159,7 @@ export class Lifecycle {
   peerClosed(code: number, reason: string): void {
     this.peerClose = { code, reason };
     this.setCause({ kind: 'peer-close', code, reason });
-    this.parts.stopReading();
+    this.parts.input.stopReading();
     if (this._state === 'open') this._state = 'closing';
   }
 
@@ -200,7 +200,7 @@ export class Lifecycle {
   failed(error: ProtocolError): void {
     this._failure = error;
     this.setCause({ kind: 'failure', error });
-    this.parts.stopReading();
+    this.parts.input.stopReading();
     if (this._state === 'open') this._state = 'closing';
     if (this.parts.sender.closeSent) return this.afterCloseFrame(); // ours went out first: nothing left to say
     this.failureCloseDue = true;
@@ -223,7 +223,7 @@ export class Lifecycle {
   /** Drops the connection for a reason decided here (`closeNow()`, a silent peer, a write deadline); `closeFrame` says why first, best effort. */
   abort(error: Error | (() => Error), quiet: boolean, closeFrame?: { code: number; reason: string }): void {
     this.setCause({ kind: 'local', error, quiet });
-    this.parts.stopReading();
+    this.parts.input.stopReading();
     if (closeFrame !== undefined && !this.parts.sender.closeSent && this._state !== 'closed') {
       this.parts.sender.closeWith(closeFrame.code, closeFrame.reason);
     }
@@ -263,7 +263,7 @@ export class Lifecycle {
     if (this.info !== null) return this.info;
     this._state = 'closed';
     this.setCause({ kind: 'transport', reason: 'connection closed' });
-    this.parts.stopReading();
+    this.parts.input.stopReading();
     this.failureCloseDue = false;
     for (const timer of TIMERS) this.parts.actions.stopTimer(timer);
     const wasClean = this.peerClose !== null && this.parts.sender.closeSent;

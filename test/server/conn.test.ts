@@ -159,7 +159,9 @@ describe('reading', () => {
     for (let i = 0; i < count; i++) client.send({ opcode: 2, payload: message });
     // Until both ends are at rest: the server has taken all it will while nobody reads.
     await settled(() => `${conn.readBufferedAmount}/${client.socket.writableLength}`);
-    expect(conn.readBufferedAmount).toBeGreaterThanOrEqual(readBufferSize); // it did read, up to the mark
+    // It did read, up to the mark; the mark counts memory (each queued message's entry, a read chunk
+    // a small piece keeps alive), so the payload held may stop a little short of it.
+    expect(conn.readBufferedAmount).toBeGreaterThanOrEqual(readBufferSize * 0.75);
     // One socket read (at most 64 KiB) can land after the pause decision.
     expect(conn.readBufferedAmount).toBeLessThanOrEqual(readBufferSize + 64 * 1024 + message.length);
     expect(client.socket.writableLength).toBeGreaterThan(4 * 1024 * 1024); // the rest waits at the sender
