@@ -49,6 +49,12 @@ export const NO_ACTIONS: LifecycleActions = {
   stopTimer() {},
 };
 
+/** The receiving side as the lifecycle sees it. */
+export interface InputControl {
+  /** Stops processing input for good (§7.1.7: after the peer's close frame or a failure, nothing more is read). */
+  stopReading(): void;
+}
+
 /** What the lifecycle is given: its settings, the frames out, the actions, and a way to stop input. */
 export interface LifecycleParts {
   /** Which side this is: a server closes the transport first (§7.1.1). */
@@ -61,8 +67,8 @@ export interface LifecycleParts {
   sender: FrameSender;
   /** The decisions the I/O layer carries out (end or drop the transport, timers). */
   actions: LifecycleActions;
-  /** Stops processing input (§7.1.7: after the peer's close frame or a failure, nothing more is read). */
-  input: { stopReading(): void };
+  /** The receiving side, which the lifecycle stops (§7.1.7). */
+  input: InputControl;
 }
 
 const TIMERS: readonly LifecycleTimer[] = ['closeHandshake', 'failureClose', 'transportClose'];
