@@ -8,16 +8,17 @@ import { Waiter, rejectAll, removeWaiter } from './waiter.js';
 
 export class TurnQueue {
   private held = false;
-  private waiting: Array<Waiter<void>> = [];
+  /** Made when a write first has to wait (most connections never do). */
+  private waiting: Array<Waiter<void>> | null = null;
 
   /** Nobody holds the turn and nobody waits: a write may go straight through. */
   get idle(): boolean {
-    return !this.held && this.waiting.length === 0;
+    return !this.held && (this.waiting === null || this.waiting.length === 0);
   }
 
   /** Some write is waiting for the turn. */
   get hasWaiters(): boolean {
-    return this.waiting.length > 0;
+    return this.waiting !== null && this.waiting.length > 0;
   }
 
   /** Waits for the turn. Rejects with the signal's reason if aborted while waiting. */
@@ -26,20 +27,21 @@ export class TurnQueue {
       this.held = true;
       return Promise.resolve();
     }
-    const waiter = new Waiter<void>(signal, (w) => removeWaiter(this.waiting, w));
-    if (!waiter.isSettled) this.waiting.push(waiter);
+    const waiting = (this.waiting ??= []);
+    const waiter = new Waiter<void>(signal, (w) => removeWaiter(waiting, w));
+    if (!waiter.isSettled) waiting.push(waiter);
     return waiter.promise;
   }
 
   /** Passes the turn to the next waiter, if any. */
   release(): void {
-    const next = this.waiting.shift();
+    const next = this.waiting?.shift();
     if (next === undefined) this.held = false;
     else next.resolve();
   }
 
   /** Fails every waiter: the connection can no longer write. */
   failAll(err: unknown): void {
-    rejectAll(this.waiting, err);
+    if (this.waiting !== null) rejectAll(this.waiting, err);
   }
 }

@@ -64,8 +64,9 @@ export class Writer implements Flushable, FragmentSink {
   private readonly turns = new TurnQueue();
   /** The transport can take nothing more: every write fails with this. */
   private dead: Error | null = null;
-  private writtenWaiters: Array<Waiter<void>> = [];
-  private drainWaiters: Array<Waiter<void>> = [];
+  /** Writes waiting until the transport has their bytes, and until it drains (made when first needed). */
+  private writtenWaiters: Array<Waiter<void>> | null = null;
+  private drainWaiters: Array<Waiter<void>> | null = null;
   /** Made at the first `setWriteDeadline`: most connections never set one. */
   private deadline: Deadline | null = null;
   private waiting = 0;
@@ -245,7 +246,7 @@ export class Writer implements Flushable, FragmentSink {
     if (byReference) {
       // The transport holds the caller's buffer until it is written: wait for that.
       const written = new Waiter<void>();
-      this.writtenWaiters.push(written);
+      (this.writtenWaiters ??= []).push(written);
       this.flush();
       const done = this.track(written.promise);
       return transport.writableNeedDrain ? done.then(() => this.whenDrained(options)) : done;
@@ -262,15 +263,17 @@ export class Writer implements Flushable, FragmentSink {
   private whenDrained(options: WriteOptions | undefined): Promise<void> {
     if (this.dead !== null) return Promise.reject(this.dead);
     if (!this.parts.transport.writableNeedDrain) return RESOLVED;
-    const waiter = new Waiter<void>(options?.signal, (w) => removeWaiter(this.drainWaiters, w));
-    if (!waiter.isSettled) this.drainWaiters.push(waiter);
+    const drainWaiters = (this.drainWaiters ??= []);
+    const waiter = new Waiter<void>(options?.signal, (w) => removeWaiter(drainWaiters, w));
+    if (!waiter.isSettled) drainWaiters.push(waiter);
     return this.track(waiter.promise);
   }
 
   /** The transport's `drain` event. */
   onDrain(): void {
     const waiters = this.drainWaiters;
-    this.drainWaiters = [];
+    if (waiters === null) return;
+    this.drainWaiters = null;
     for (const w of waiters) w.resolve();
   }
 
@@ -280,13 +283,13 @@ export class Writer implements Flushable, FragmentSink {
     if (chunks.length === 0) return;
     const transport = this.parts.transport;
     if (transport.destroyed || transport.writableEnded) {
-      rejectAll(this.writtenWaiters, this.dead ?? this.parts.writeError());
+      if (this.writtenWaiters !== null) rejectAll(this.writtenWaiters, this.dead ?? this.parts.writeError());
       return;
     }
     let callback: ((err?: Error | null) => void) | undefined;
-    if (this.writtenWaiters.length > 0) {
+    if (this.writtenWaiters !== null && this.writtenWaiters.length > 0) {
       const waiters = this.writtenWaiters;
-      this.writtenWaiters = [];
+      this.writtenWaiters = null;
       callback = (err) => {
         if (err) rejectAll(waiters, err);
         else for (const w of waiters) w.resolve();
@@ -364,8 +367,8 @@ export class Writer implements Flushable, FragmentSink {
     if (this.dead !== null) return;
     this.dead = err;
     this.turns.failAll(err);
-    rejectAll(this.drainWaiters, err);
-    rejectAll(this.writtenWaiters, err);
+    if (this.drainWaiters !== null) rejectAll(this.drainWaiters, err);
+    if (this.writtenWaiters !== null) rejectAll(this.writtenWaiters, err);
     this.deadline?.stop();
   }
 

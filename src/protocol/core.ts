@@ -165,7 +165,8 @@ export class ConnectionCore implements FrameHandler {
   private readonly message: ReceivingMessage = { opcode: 0, frames: 0, bytes: 0 };
   private messageCompressed = false;
   private readonly utf8 = new Utf8Validator();
-  private controlPieces: Buffer[] = [];
+  /** The pieces of a control frame split across reads (rare: made when needed). */
+  private controlPieces: Buffer[] | null = null;
 
   /** Nothing more from the peer is processed: its close frame came, the connection failed, or it is gone (§7.1.7). */
   private readingDone = false;
@@ -271,7 +272,7 @@ export class ConnectionCore implements FrameHandler {
   onFramePayload(data: Buffer): void {
     if (this.readingDone) return;
     if (isControlOpcode(this.frame!.opcode)) {
-      this.controlPieces.push(data);
+      (this.controlPieces ??= []).push(data);
       return;
     }
     // §8.1: fail as soon as invalid UTF-8 is seen, not at the end of the message.
@@ -288,8 +289,8 @@ export class ConnectionCore implements FrameHandler {
     this.frame = null;
     if (isControlOpcode(h.opcode)) {
       const pieces = this.controlPieces;
-      this.controlPieces = [];
-      this.handleControl(h.opcode, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+      this.controlPieces = null;
+      this.handleControl(h.opcode, pieces === null ? EMPTY_PAYLOAD : pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
       return;
     }
     if (!h.fin) return;
@@ -327,3 +328,5 @@ export class ConnectionCore implements FrameHandler {
     this.parser.halt();
   }
 }
+
+const EMPTY_PAYLOAD = Buffer.alloc(0);

@@ -76,7 +76,13 @@ const EMPTY = Buffer.alloc(0);
 
 /** One connection's lifecycle: its state, why it ends, and the closing handshake's decisions. */
 export class Lifecycle {
-  private readonly parts: LifecycleParts;
+  // The parts, kept as fields rather than as the object they came in (one object fewer per connection).
+  private readonly role: Role;
+  private readonly closeTimeout: number;
+  private readonly deferFailureClose: boolean;
+  private readonly sender: FrameSender;
+  private readonly actions: LifecycleActions;
+  private readonly input: InputControl;
   private _state: ConnectionState = 'open';
   private cause: EndCause | null = null;
   private causeError: Error | null = null;
@@ -90,7 +96,12 @@ export class Lifecycle {
   private info: CloseInfo | null = null;
 
   constructor(parts: LifecycleParts) {
-    this.parts = parts;
+    this.role = parts.role;
+    this.closeTimeout = parts.closeTimeout;
+    this.deferFailureClose = parts.deferFailureClose;
+    this.sender = parts.sender;
+    this.actions = parts.actions;
+    this.input = parts.input;
   }
 
   /** Where the connection is in its life. */
@@ -100,7 +111,7 @@ export class Lifecycle {
 
   /** Our close frame is queued: no more frames may be sent, and nobody may still be reading. */
   get closeSent(): boolean {
-    return this.parts.sender.closeSent;
+    return this.sender.closeSent;
   }
 
   /** The peer's close frame has been received. */
@@ -115,7 +126,7 @@ export class Lifecycle {
 
   /** Both close frames were exchanged, or the connection failed and said so: the transport may go. */
   get isClosed(): boolean {
-    return this.parts.sender.closeSent && (this.peerClose !== null || this._failure !== null);
+    return this.sender.closeSent && (this.peerClose !== null || this._failure !== null);
   }
 
   /** The failure's close frame waits for {@link sendFailureClose}. */
@@ -149,7 +160,7 @@ export class Lifecycle {
   writeError(): Error | null {
     // A failure's close frame may still wait (deferFailureClose): until it goes, the application
     // may answer what arrived before the bad frame.
-    if (!this.closeRequested && !this.transportEnding && this._state !== 'closed' && !this.parts.sender.closeSent) return null;
+    if (!this.closeRequested && !this.transportEnding && this._state !== 'closed' && !this.sender.closeSent) return null;
     const cause = this.cause;
     if (cause === null) return new CloseSentError();
     if (cause.kind === 'failure') return new CloseSentError(`the connection failed with ${cause.error.closeCode}: ${cause.error.message}`);
@@ -165,13 +176,13 @@ export class Lifecycle {
   peerClosed(code: number, reason: string): void {
     this.peerClose = { code, reason };
     this.setCause({ kind: 'peer-close', code, reason });
-    this.parts.input.stopReading();
+    this.input.stopReading();
     if (this._state === 'open') this._state = 'closing';
   }
 
   /** §5.5.1: answer the peer's close frame, echoing its code, unless ours is out already. */
   answerPeerClose(code: number): void {
-    if (!this.parts.sender.closeSent) this.parts.sender.close(code === CloseNoStatusReceived ? EMPTY : encodeClosePayload(code));
+    if (!this.sender.closeSent) this.sender.close(code === CloseNoStatusReceived ? EMPTY : encodeClosePayload(code));
     this.afterCloseFrame();
   }
 
@@ -183,15 +194,15 @@ export class Lifecycle {
     if (this._state === 'open') this._state = 'closing';
     if (this.closeRequested) return;
     this.closeRequested = true;
-    if (!this.isClosed && this._state !== 'closed') this.parts.actions.startTimer('closeHandshake', this.parts.closeTimeout);
+    if (!this.isClosed && this._state !== 'closed') this.actions.startTimer('closeHandshake', this.closeTimeout);
   }
 
   /** Sends a close frame built by the caller; false, sending nothing, when one was sent or the transport is gone. */
   closeWithPayload(payload: Uint8Array): boolean {
-    if (this.parts.sender.closeSent || this._state === 'closed') return false;
+    if (this.sender.closeSent || this._state === 'closed') return false;
     if (payload.length > 0) decodeClosePayload(payload); // refuse what the peer would reject
     this.beginClose();
-    this.parts.sender.close(payload);
+    this.sender.close(payload);
     this.afterCloseFrame();
     return true;
   }
@@ -206,11 +217,11 @@ export class Lifecycle {
   failed(error: ProtocolError): void {
     this._failure = error;
     this.setCause({ kind: 'failure', error });
-    this.parts.input.stopReading();
+    this.input.stopReading();
     if (this._state === 'open') this._state = 'closing';
-    if (this.parts.sender.closeSent) return this.afterCloseFrame(); // ours went out first: nothing left to say
+    if (this.sender.closeSent) return this.afterCloseFrame(); // ours went out first: nothing left to say
     this.failureCloseDue = true;
-    if (this.parts.deferFailureClose) this.parts.actions.startTimer('failureClose', this.parts.closeTimeout);
+    if (this.deferFailureClose) this.actions.startTimer('failureClose', this.closeTimeout);
     else this.sendFailureClose();
   }
 
@@ -218,10 +229,10 @@ export class Lifecycle {
   sendFailureClose(): boolean {
     if (!this.failureCloseDue) return false;
     this.failureCloseDue = false;
-    this.parts.actions.stopTimer('failureClose');
+    this.actions.stopTimer('failureClose');
     const error = this._failure!;
-    if (this._state === 'closed' || this.parts.sender.closeSent) return false;
-    this.parts.sender.closeWith(error.closeCode, truncateCloseReason(error.message));
+    if (this._state === 'closed' || this.sender.closeSent) return false;
+    this.sender.closeWith(error.closeCode, truncateCloseReason(error.message));
     this.afterCloseFrame();
     return true;
   }
@@ -229,9 +240,9 @@ export class Lifecycle {
   /** Drops the connection for a reason decided here (`closeNow()`, a silent peer, a write deadline); `closeFrame` says why first, best effort. */
   abort(error: Error | (() => Error), quiet: boolean, closeFrame?: { code: number; reason: string }): void {
     this.setCause({ kind: 'local', error, quiet });
-    this.parts.input.stopReading();
-    if (closeFrame !== undefined && !this.parts.sender.closeSent && this._state !== 'closed') {
-      this.parts.sender.closeWith(closeFrame.code, closeFrame.reason);
+    this.input.stopReading();
+    if (closeFrame !== undefined && !this.sender.closeSent && this._state !== 'closed') {
+      this.sender.closeWith(closeFrame.code, closeFrame.reason);
     }
     this.dropTransport();
   }
@@ -253,10 +264,10 @@ export class Lifecycle {
     if (this._state === 'open') this._state = 'closing';
     this.failureCloseDue = false;
     // Nothing more can come: end our side too (queued output first), and do not wait for ever.
-    this.parts.actions.endTransport();
+    this.actions.endTransport();
     if (this.transportEnding) return;
     this.transportEnding = true;
-    this.parts.actions.startTimer('transportClose', this.parts.closeTimeout);
+    this.actions.startTimer('transportClose', this.closeTimeout);
   }
 
   /** The transport reported an error; it closes next. */
@@ -269,10 +280,10 @@ export class Lifecycle {
     if (this.info !== null) return this.info;
     this._state = 'closed';
     this.setCause({ kind: 'transport', reason: 'connection closed' });
-    this.parts.input.stopReading();
+    this.input.stopReading();
     this.failureCloseDue = false;
-    for (const timer of TIMERS) this.parts.actions.stopTimer(timer);
-    const wasClean = this.peerClose !== null && this.parts.sender.closeSent;
+    for (const timer of TIMERS) this.actions.stopTimer(timer);
+    const wasClean = this.peerClose !== null && this.sender.closeSent;
     this.info = {
       code: this.peerClose?.code ?? CloseAbnormalClosure,
       reason: this.peerClose?.reason ?? '',
@@ -285,22 +296,22 @@ export class Lifecycle {
   /** A close frame was sent or received: wait for the other one, or let the transport go. */
   private afterCloseFrame(): void {
     if (!this.isClosed) {
-      if (this.parts.sender.closeSent) this.beginClose(); // ours is out: the peer has closeTimeout to answer
+      if (this.sender.closeSent) this.beginClose(); // ours is out: the peer has closeTimeout to answer
       return;
     }
-    this.parts.actions.stopTimer('closeHandshake');
+    this.actions.stopTimer('closeHandshake');
     if (this.transportEnding || this._state === 'closed') return;
     this.transportEnding = true;
     // §7.1.1: the server closes the TCP connection first; a client waits for it (and drops it
     // after closeTimeout). §7.1.7: after a failure, either side closes it at once.
-    if (this.parts.role === 'server' || this._failure !== null) this.parts.actions.endTransport();
-    this.parts.actions.startTimer('transportClose', this.parts.closeTimeout);
+    if (this.role === 'server' || this._failure !== null) this.actions.endTransport();
+    this.actions.startTimer('transportClose', this.closeTimeout);
   }
 
   private dropTransport(): void {
     if (this._state === 'open') this._state = 'closing';
     this.transportEnding = true;
-    this.parts.actions.abortTransport();
+    this.actions.abortTransport();
   }
 
   private setCause(cause: EndCause): void {
