@@ -11,6 +11,7 @@ import { BadHandshakeError, HandshakeError, InvalidHeaderError } from './errors.
 import { type ExtensionOffer, formatExtensions, parseExtensions, parseTokenList } from './header-tokens.js';
 import { assertHeaderField, computeAccept, isValidKey } from './handshake.js';
 import { HttpHeaders } from './headers.js';
+import { listHeader, singleHeader } from './server-handshake.js';
 
 /** A header block as Node's `http2` module gives it: lowercase names, pseudo-headers included. */
 export type H2HeaderBlock = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -72,12 +73,12 @@ export function validateConnectRequest(block: H2HeaderBlock): ConnectRequestInfo
   for (const name of CONNECTION_SPECIFIC) {
     if (headers.has(name)) throw new HandshakeError(400, `the ${name} header is not allowed in HTTP/2 (RFC 8441 §5)`);
   }
-  const host = one(block, ':authority') ?? single(headers, 'host');
+  const host = one(block, ':authority') ?? singleHeader(headers, 'host');
   if (host === undefined || host === '') throw new HandshakeError(400, 'the :authority pseudo-header is missing');
-  if (single(headers, 'sec-websocket-version') !== '13') throw new HandshakeError(426, 'sec-websocket-version must be 13', VERSION_HEADER);
+  if (singleHeader(headers, 'sec-websocket-version') !== '13') throw new HandshakeError(426, 'sec-websocket-version must be 13', VERSION_HEADER);
   const subprotocols = listHeader(headers, 'sec-websocket-protocol', parseTokenList);
   const extensions = listHeader(headers, 'sec-websocket-extensions', parseExtensions);
-  const key = single(headers, 'sec-websocket-key');
+  const key = singleHeader(headers, 'sec-websocket-key');
   return { path, scheme, host, origin: headers.get('origin'), subprotocols, extensions, headers, key: key !== undefined && isValidKey(key) ? key : undefined };
 }
 
@@ -251,15 +252,3 @@ function one(block: H2HeaderBlock, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function single(h: HttpHeaders, name: string): string | undefined {
-  const values = h.getAll(name);
-  return values.length === 1 ? values[0] : undefined;
-}
-
-function listHeader<T>(h: HttpHeaders, name: string, parse: (value: string) => T[] | null): T[] {
-  const value = h.get(name);
-  if (value === undefined) return [];
-  const parsed = parse(value);
-  if (parsed === null) throw new HandshakeError(400, `malformed ${name} header`);
-  return parsed;
-}

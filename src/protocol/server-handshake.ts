@@ -40,12 +40,12 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequestInfo {
     throw new HandshakeError(426, "'websocket' token missing from the Upgrade header", [['Upgrade', 'websocket'], ...VERSION_HEADER]);
   }
   if (!tokenListHas(h.get('connection'), 'upgrade')) throw new HandshakeError(400, "'upgrade' token missing from the Connection header");
-  const host = single(h, 'host');
+  const host = singleHeader(h, 'host');
   if (host === undefined || host === '') throw new HandshakeError(400, 'exactly one Host header is required');
-  if (single(h, 'sec-websocket-version') !== '13') {
+  if (singleHeader(h, 'sec-websocket-version') !== '13') {
     throw new HandshakeError(426, 'Sec-WebSocket-Version must be 13', VERSION_HEADER);
   }
-  const key = single(h, 'sec-websocket-key');
+  const key = singleHeader(h, 'sec-websocket-key');
   if (key === undefined || !isValidKey(key)) throw new HandshakeError(400, 'Sec-WebSocket-Key must be 16 bytes in base64');
   const subprotocols = listHeader(h, 'sec-websocket-protocol', parseTokenList);
   const extensions = listHeader(h, 'sec-websocket-extensions', parseExtensions);
@@ -53,12 +53,13 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequestInfo {
 }
 
 /** The value of a header that must appear at most once; undefined when absent or repeated. */
-function single(h: HttpHeaders, name: string): string | undefined {
+export function singleHeader(h: HttpHeaders, name: string): string | undefined {
   const values = h.getAll(name);
   return values.length === 1 ? values[0] : undefined;
 }
 
-function listHeader<T>(h: HttpHeaders, name: string, parse: (value: string) => T[] | null): T[] {
+/** A list header (tokens, extensions) parsed with `parse`; empty when absent, 400 when malformed. */
+export function listHeader<T>(h: HttpHeaders, name: string, parse: (value: string) => T[] | null): T[] {
   const value = h.get(name);
   if (value === undefined) return [];
   const parsed = parse(value);

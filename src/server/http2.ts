@@ -16,6 +16,7 @@ import { type ConnectRequestInfo, buildConnectRefusal, buildConnectResponse, val
 import { STATUS_TEXT } from '../protocol/handshake.js';
 import { type HeadersInit, headerEntries } from '../protocol/headers.js';
 import { isSameOrigin, selectSubprotocol } from '../protocol/server-handshake.js';
+import { refusalFor } from './upgrade-request.js';
 import type { UpgradeRequest, Upgrader } from './upgrader.js';
 
 /** An extended CONNECT request checked against RFC 8441 §4-5, not answered yet. */
@@ -149,15 +150,7 @@ function deflateOptionsFor(upgrader: Upgrader): PerMessageDeflateOptions | null 
  */
 function answerError(upgrader: Upgrader, stream: Http2Stream, err: HandshakeError, request: UpgradeRequest | undefined): void {
   if (stream.destroyed || stream.closed || (stream as ServerHttp2Stream).headersSent) return;
-  let status = err.status;
-  let headers: Iterable<readonly [string, string]> = err.headers;
-  let body = err.message;
-  const custom = upgrader.options.error?.({ status, reason: err.message, request });
-  if (custom) {
-    status = custom.status ?? status;
-    if (custom.headers !== undefined) headers = [...err.headers, ...headerEntries(custom.headers)];
-    body = custom.body ?? body;
-  }
+  const { status, headers, body } = refusalFor(upgrader.options.error, err, request);
   let refusal: ReturnType<typeof buildConnectRefusal>;
   try {
     refusal = buildConnectRefusal(status, body, headers);

@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HeadersInit, HttpHeaders } from '../protocol/headers.js';
+import type { HandshakeError } from '../protocol/errors.js';
+import { type HeadersInit, type HttpHeaders, headerEntries } from '../protocol/headers.js';
 import type { UpgradeRequestInfo } from '../protocol/server-handshake.js';
 
 /** The upgrade request, as the application sees it. */
@@ -47,6 +48,21 @@ export interface HttpErrorResponse {
   headers?: HeadersInit;
   /** The response body (text/plain). Default: the failure's reason. */
   body?: string;
+}
+
+/** @internal The refusal to send for a failed handshake: the failure's own, or what the `error` option made of it. */
+export function refusalFor(
+  error: ((failure: HandshakeFailure) => HttpErrorResponse | void) | undefined,
+  err: HandshakeError,
+  request: UpgradeRequest | undefined,
+): { status: number; headers: Iterable<readonly [string, string]>; body: string } {
+  const custom = error?.({ status: err.status, reason: err.message, request });
+  if (!custom) return { status: err.status, headers: err.headers, body: err.message };
+  return {
+    status: custom.status ?? err.status,
+    headers: custom.headers !== undefined ? [...err.headers, ...headerEntries(custom.headers)] : err.headers,
+    body: custom.body ?? err.message,
+  };
 }
 
 /**

@@ -20,7 +20,7 @@ import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser }
 import { STATUS_TEXT } from '../protocol/handshake.js';
 import { type ConnHandler, type RequestSummary, type ServerErrorHandler, printServerError, reportSafely, runHandler } from './run-handler.js';
 import { upgradeStream } from './http2.js';
-import { type HandshakeFailure, type HttpErrorResponse, PendingUpgrade, type UpgradeRequest } from './upgrade-request.js';
+import { type HandshakeFailure, type HttpErrorResponse, PendingUpgrade, type UpgradeRequest, refusalFor } from './upgrade-request.js';
 import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from '../protocol/server-handshake.js';
 
 /**
@@ -323,15 +323,7 @@ export class Upgrader {
   /** Answers a failed handshake with an HTTP error and closes the socket. */
   private answerError(socket: Duplex, err: HandshakeError, request: UpgradeRequest | undefined): void {
     if (socket.destroyed) return;
-    let status = err.status;
-    let headers: Iterable<readonly [string, string]> = err.headers;
-    let body = err.message;
-    const custom = this.options.error?.({ status, reason: err.message, request });
-    if (custom) {
-      status = custom.status ?? status;
-      if (custom.headers !== undefined) headers = [...err.headers, ...headerEntries(custom.headers)];
-      body = custom.body ?? body;
-    }
+    const { status, headers, body } = refusalFor(this.options.error, err, request);
     let response: Buffer;
     try {
       response = buildErrorResponse(status, body, headers);
