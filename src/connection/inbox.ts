@@ -51,6 +51,15 @@ type ReadResult = Message | MessageReader | IteratorResult<Message>;
 type ReadKind = 'message' | 'reader' | 'iterate';
 const DONE: IteratorResult<Message> = Object.freeze({ value: undefined, done: true });
 
+/** A waiting read, and what it waits for: a whole message, the next turn of `for await`, or a reader. */
+class ReadWaiter extends Waiter<ReadResult> {
+  readonly kind: ReadKind;
+  constructor(kind: ReadKind, signal: AbortSignal | undefined, onAbort: ((waiter: Waiter<ReadResult>) => void) | undefined) {
+    super(signal, onAbort);
+    this.kind = kind;
+  }
+}
+
 export class Inbox implements StreamAccounts, InflationTarget {
   private readonly parts: InboxParts;
   private readonly queue: QueuedMessage[] = [];
@@ -59,8 +68,7 @@ export class Inbox implements StreamAccounts, InflationTarget {
   private receivingJob: ReturnType<Decompressor['begin']> | null = null;
   /** Made at the first `nextReader()`: most connections never stream a message. */
   private stream: StreamedRead | null = null;
-  private waiters: Array<Waiter<ReadResult>> = [];
-  private kinds: ReadKind[] = [];
+  private waiters: ReadWaiter[] = [];
   /** Payload bytes held for the application. */
   private buffered = 0;
   /** Memory held for the application: payload, overheads, pinned read chunks. What flow control counts. */
@@ -125,14 +133,12 @@ export class Inbox implements StreamAccounts, InflationTarget {
       }
     }
     const signal = options?.signal;
-    const waiter = new Waiter<ReadResult>(signal, signal === undefined ? undefined : (w) => this.forget(w));
+    const waiter = new ReadWaiter(kind, signal, signal === undefined ? undefined : (w) => this.forget(w));
     if (waiter.isSettled) return waiter.promise;
     this.waiters.push(waiter);
-    this.kinds.push(kind);
     this.service();
     if (!waiter.isSettled && this.deadline !== null && this.deadline.passed) {
       removeWaiter(this.waiters, waiter);
-      this.kinds.splice(this.kinds.length - 1, 1);
       waiter.reject(new DeadlineExceededError('read'));
     }
     this.deadline?.arm(this.hungry);
@@ -154,7 +160,7 @@ export class Inbox implements StreamAccounts, InflationTarget {
   /** Hands queued messages and pieces to whoever waits for them, then adjusts the flow. */
   service(): void {
     while (this.waiters.length > 0) {
-      const kind = this.kinds[0]!;
+      const kind = this.waiters[0]!.kind;
       const head = this.front;
       const end = this.parts.lifecycle.readError();
       if (head !== null && !head.complete && end !== null && !(head.ended && !this.inflationDead)) {
@@ -166,13 +172,13 @@ export class Inbox implements StreamAccounts, InflationTarget {
       }
       if (head === null || (kind !== 'reader' && !head.complete)) {
         if (head !== null || end === null) break;
-        const waiter = this.takeWaiter();
+        const waiter = this.waiters.shift()!;
         const error = this.exhausted(end);
         if (kind === 'iterate' && this.parts.lifecycle.endsQuietly) waiter.resolve(DONE);
         else waiter.reject(error);
         continue;
       }
-      const waiter = this.takeWaiter();
+      const waiter = this.waiters.shift()!;
       this.stream?.abandon();
       if (kind === 'message') waiter.resolve(this.dequeueWhole());
       else if (kind === 'iterate') waiter.resolve({ value: this.dequeueWhole(), done: false });
@@ -277,17 +283,8 @@ export class Inbox implements StreamAccounts, InflationTarget {
 
   /** A read gave up (its signal fired). */
   private forget(waiter: Waiter<ReadResult>): void {
-    const i = this.waiters.indexOf(waiter);
-    if (i >= 0) {
-      this.waiters.splice(i, 1);
-      this.kinds.splice(i, 1);
-    }
+    removeWaiter(this.waiters, waiter as ReadWaiter);
     this.updateFlow();
-  }
-
-  private takeWaiter(): Waiter<ReadResult> {
-    this.kinds.shift();
-    return this.waiters.shift()!;
   }
 
   /** The error a read ends with; the first such read lets a failure's close frame go (see `onReadsExhausted`). */
@@ -303,9 +300,7 @@ export class Inbox implements StreamAccounts, InflationTarget {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
-    this.buffered -= message.bufferedBytes;
-    this.held -= message.bufferedBytes + message.charge;
-    message.charge = 0;
+    this.unhold(message, message.bufferedBytes);
     const data = message.takeAll();
     if (this.paused) this.updateFlow();
     return { type: message.type, data };
@@ -313,7 +308,11 @@ export class Inbox implements StreamAccounts, InflationTarget {
 
   /** Drops a message and what it holds. */
   private release(message: QueuedMessage): void {
-    const bytes = message.abandon();
+    this.unhold(message, message.abandon());
+  }
+
+  /** `bytes` of `message`'s payload left the inbox, and with them its charge. */
+  private unhold(message: QueuedMessage, bytes: number): void {
     this.buffered -= bytes;
     this.held -= bytes + message.charge;
     message.charge = 0;
@@ -329,7 +328,6 @@ export class Inbox implements StreamAccounts, InflationTarget {
     const err = new DeadlineExceededError('read');
     const waiters = this.waiters;
     this.waiters = [];
-    this.kinds = [];
     for (const w of waiters) w.reject(err);
     this.stream?.expire(err);
     this.updateFlow();
@@ -338,9 +336,8 @@ export class Inbox implements StreamAccounts, InflationTarget {
   // ---------------------------------------------------------------- StreamAccounts, InflationTarget
 
   /** @internal */
-  released(bytes: number, charge: number): void {
-    this.buffered -= bytes;
-    this.held -= bytes + charge;
+  released(message: QueuedMessage, bytes: number): void {
+    this.unhold(message, bytes);
     this.updateFlow();
   }
 

@@ -10,8 +10,8 @@ import { Waiter } from './waiter.js';
 
 /** What a streamed read needs from the inbox: its accounts, its end, its deadline and its flow. */
 export interface StreamAccounts {
-  /** Payload `bytes` and `charge` left the inbox. */
-  released(bytes: number, charge: number): void;
+  /** `bytes` of `message`'s payload left the inbox (its charge goes with the first). */
+  released(message: QueuedMessage, bytes: number): void;
   /** The error reads end with once the connection is ending; null while it is not. */
   readEnd(): Error | null;
   readDeadlinePassed(): boolean;
@@ -83,9 +83,7 @@ export class StreamedRead {
     const message = this.message;
     if (message === null) return;
     this.message = null;
-    const charge = message.charge;
-    message.charge = 0;
-    this.accounts.released(message.abandon(), charge);
+    this.accounts.released(message, message.abandon());
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.reject(new ReaderSupersededError());
@@ -101,9 +99,7 @@ export class StreamedRead {
   private shift(message: QueuedMessage): Buffer | null {
     const piece = message.shift();
     if (piece === null) return null;
-    const charge = message.charge;
-    message.charge = 0;
-    this.accounts.released(piece.length, charge);
+    this.accounts.released(message, piece.length);
     return piece;
   }
 }

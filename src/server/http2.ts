@@ -15,8 +15,7 @@ import { HandshakeError, InvalidHeaderError } from '../protocol/errors.js';
 import { type ConnectRequestInfo, buildConnectRefusal, buildConnectResponse, validateConnectRequest } from '../protocol/h2-handshake.js';
 import { STATUS_TEXT } from '../protocol/handshake.js';
 import { type HeadersInit, headerEntries } from '../protocol/headers.js';
-import { isSameOrigin, selectSubprotocol } from '../protocol/server-handshake.js';
-import { refusalFor } from './upgrade-request.js';
+import { originAndSubprotocol, refusalFor } from './upgrade-request.js';
 import type { UpgradeRequest, Upgrader } from './upgrader.js';
 
 /** An extended CONNECT request checked against RFC 8441 §4-5, not answered yet. */
@@ -79,18 +78,7 @@ export function acceptStream(upgrader: Upgrader, pending: PendingStreamUpgrade, 
   const { stream, info, request } = pending;
   const options = upgrader.options;
   try {
-    const checkOrigin = options.checkOrigin ?? ((r: UpgradeRequest) => isSameOrigin(r.origin, r.host));
-    if (!checkOrigin(request)) throw new HandshakeError(403, 'origin not allowed');
-    const extra = headerEntries(responseHeaders);
-    let subprotocol = selectSubprotocol(info.subprotocols, options.subprotocols ?? []);
-    // As over HTTP/1.1 (gorilla compatibility), a sec-websocket-protocol response header picks it.
-    const chosen = extra.findIndex(([name]) => name.toLowerCase() === 'sec-websocket-protocol');
-    if (chosen >= 0) {
-      const value = extra[chosen]![1];
-      if (!info.subprotocols.includes(value)) throw new InvalidHeaderError(`subprotocol ${JSON.stringify(value)} was not offered by the client`);
-      subprotocol = value;
-      extra.splice(chosen, 1);
-    }
+    const { subprotocol, extra } = originAndSubprotocol(options, request, info.subprotocols, responseHeaders);
     const deflateOptions = deflateOptionsFor(upgrader);
     const agreed = deflateOptions === null ? null : acceptDeflateOffer(info.extensions, deflateOptions);
     const deflate: NegotiatedDeflate | null = agreed === null ? null : { params: agreed.params, options: deflateOptions! };

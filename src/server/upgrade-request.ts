@@ -4,9 +4,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HandshakeError } from '../protocol/errors.js';
+import { HandshakeError, InvalidHeaderError } from '../protocol/errors.js';
 import { type HeadersInit, type HttpHeaders, headerEntries } from '../protocol/headers.js';
-import type { UpgradeRequestInfo } from '../protocol/server-handshake.js';
+import { type UpgradeRequestInfo, isSameOrigin, selectSubprotocol } from '../protocol/server-handshake.js';
+import type { UpgraderOptions } from './upgrader.js';
 
 /** The upgrade request, as the application sees it. */
 export interface UpgradeRequest {
@@ -48,6 +49,32 @@ export interface HttpErrorResponse {
   headers?: HeadersInit;
   /** The response body (text/plain). Default: the failure's reason. */
   body?: string;
+}
+
+/**
+ * @internal The checks an accepted handshake passes over either transport: the origin (403), then
+ * the subprotocol (§4.2.2): the server's first choice among those offered, or one named by a
+ * `Sec-WebSocket-Protocol` response header (gorilla's way), which must have been offered. Returns
+ * it (undefined for none) with the other response headers.
+ */
+export function originAndSubprotocol(
+  options: UpgraderOptions,
+  request: UpgradeRequest,
+  offered: readonly string[],
+  responseHeaders: HeadersInit | undefined,
+): { subprotocol: string | undefined; extra: Array<[string, string]> } {
+  const checkOrigin = options.checkOrigin ?? ((r: UpgradeRequest) => isSameOrigin(r.origin, r.host));
+  if (!checkOrigin(request)) throw new HandshakeError(403, 'origin not allowed');
+  const extra = headerEntries(responseHeaders);
+  let subprotocol = selectSubprotocol(offered, options.subprotocols ?? []);
+  const chosen = extra.findIndex(([name]) => name.toLowerCase() === 'sec-websocket-protocol');
+  if (chosen >= 0) {
+    const value = extra[chosen]![1];
+    if (!offered.includes(value)) throw new InvalidHeaderError(`subprotocol ${JSON.stringify(value)} was not offered by the client`);
+    subprotocol = value;
+    extra.splice(chosen, 1);
+  }
+  return { subprotocol, extra };
 }
 
 /** @internal The refusal to send for a failed handshake: the failure's own, or what the `error` option made of it. */

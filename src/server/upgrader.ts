@@ -20,8 +20,8 @@ import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser }
 import { STATUS_TEXT } from '../protocol/handshake.js';
 import { type ConnHandler, type RequestSummary, type ServerErrorHandler, printServerError, reportSafely, runHandler } from './run-handler.js';
 import { upgradeStream } from './http2.js';
-import { type HandshakeFailure, type HttpErrorResponse, PendingUpgrade, type UpgradeRequest, refusalFor } from './upgrade-request.js';
-import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, isSameOrigin, selectSubprotocol, validateUpgradeRequest } from '../protocol/server-handshake.js';
+import { type HandshakeFailure, type HttpErrorResponse, PendingUpgrade, type UpgradeRequest, originAndSubprotocol, refusalFor } from './upgrade-request.js';
+import { type UpgradeRequestInfo, buildAcceptResponse, buildErrorResponse, validateUpgradeRequest } from '../protocol/server-handshake.js';
 
 /**
  * How an `Upgrader` accepts connections: origin check, subprotocols, error responses, compression, the
@@ -189,18 +189,7 @@ export class Upgrader {
     pending.settled = true;
     const { socket, info, request } = pending;
     try {
-      const checkOrigin = this.options.checkOrigin ?? ((r: UpgradeRequest) => isSameOrigin(r.origin, r.host));
-      if (!checkOrigin(request)) throw new HandshakeError(403, 'origin not allowed');
-      const extra = headerEntries(responseHeaders);
-      let subprotocol = selectSubprotocol(info.subprotocols, this.options.subprotocols ?? []);
-      // gorilla compatibility: a Sec-WebSocket-Protocol response header picks the subprotocol.
-      const chosen = extra.findIndex(([name]) => name.toLowerCase() === 'sec-websocket-protocol');
-      if (chosen >= 0) {
-        const value = extra[chosen]![1];
-        if (!info.subprotocols.includes(value)) throw new InvalidHeaderError(`subprotocol ${JSON.stringify(value)} was not offered by the client`);
-        subprotocol = value;
-        extra.splice(chosen, 1);
-      }
+      const { subprotocol, extra } = originAndSubprotocol(this.options, request, info.subprotocols, responseHeaders);
       let extensions: ExtensionOffer[] = [];
       let deflate: NegotiatedDeflate | null = null;
       const agreed = this.deflate === null ? null : acceptDeflateOffer(info.extensions, this.deflate);
