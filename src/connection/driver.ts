@@ -198,9 +198,17 @@ export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, W
 
   /** After frames were queued outside a read (a close frame, a ping): send them, follow the state. */
   afterOutput(): void {
-    if (this.core.pendingOutputBytes > 0) this.writer.afterControl().catch(noop);
-    if (this.core.closeSent) this.writer.stopQueued(this.lifecycle.writeError() ?? abnormalClosure('closed'));
+    this.sendQueuedFrames();
     this.inbox.updateFlow();
+  }
+
+  /**
+   * Sends what the core queued outside a message write (pongs, close frames); once our close frame
+   * is out, writes still waiting for their turn fail, saying why.
+   */
+  private sendQueuedFrames(): void {
+    if (this.core.pendingOutputBytes > 0) this.writer.afterControl().catch(noop);
+    if (this.core.closeSent) this.writer.stopQueued();
   }
 
   /** A handler threw: that ends reading with its error, and the connection closes with 1011. */
@@ -221,13 +229,9 @@ export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, W
 
   /** After the core took input (or failed): send what it queued, let reads have what came. */
   private afterInput(): void {
-    const lifecycle = this.lifecycle;
     // §7.1.7: a failure's close frame waits until what arrived before the bad frame was read.
-    if (lifecycle.failureClosePending && !this.inbox.hasUndelivered) lifecycle.sendFailureClose();
-    if (this.core.pendingOutputBytes > 0) {
-      this.writer.afterControl().catch(noop);
-      if (this.core.closeSent) this.writer.stopQueued(lifecycle.writeError() ?? abnormalClosure('closed'));
-    }
+    if (this.lifecycle.failureClosePending && !this.inbox.hasUndelivered) this.lifecycle.sendFailureClose();
+    this.sendQueuedFrames();
     if (this.inbox.hungry) this.inbox.service();
     else this.inbox.updateFlow();
   }

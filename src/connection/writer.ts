@@ -9,6 +9,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { DeadlineExceededError } from '../errors.js';
+import { CloseSentError } from '../protocol/errors.js';
 import { Opcode } from '../protocol/frame.js';
 import type { FrameSender } from '../protocol/frame-sender.js';
 import { isValidUtf8 } from '../protocol/utf8.js';
@@ -357,9 +358,9 @@ export class Writer implements Flushable, FragmentSink {
     this.parts.onWriteDeadline(err);
   }
 
-  /** Writes waiting for their turn fail with `err` (our close frame is out); bytes already queued still go. */
-  stopQueued(err: Error): void {
-    if (this.turns.hasWaiters) this.turns.failAll(err);
+  /** Writes waiting for their turn fail, saying why (our close frame is out); bytes already queued still go. */
+  stopQueued(): void {
+    if (this.turns.hasWaiters) this.turns.failAll(this.parts.writeError() ?? new CloseSentError());
   }
 
   /** Every write fails with `err`, queued ones included: the transport can take nothing more. */
