@@ -9,7 +9,7 @@ import type { ViteUserConfig } from 'vitest/config';
 export const TOOLS_TESTS = ['test/bench/**/*.test.ts', 'test/scripts/**/*.test.ts'];
 
 export const shared: NonNullable<ViteUserConfig['test']> = {
-  // Socket tests open many loopback connections; forks isolate them per file.
+  // Socket tests open many loopback connections: child processes keep them apart from vitest.
   pool: 'forks',
   maxWorkers: 4,
   fileParallelism: true,
