@@ -117,6 +117,11 @@ export class Inbox extends WaitingReads {
     return this.wait(kind, options?.signal);
   }
 
+  /** `for await` over the messages (`Conn[Symbol.asyncIterator]`). */
+  iterator(): AsyncIterator<Message> {
+    return new MessageIterator(this);
+  }
+
   /** Hands queued messages and pieces to whoever waits for them, then adjusts the flow. */
   override service(): void {
     while (this.waiters.length > 0) {
@@ -225,5 +230,16 @@ export class Inbox extends WaitingReads {
     const data = message.takeAll();
     if (this.paused) this.updateFlow();
     return { type: message.type, data };
+  }
+}
+
+/** `for await` over an inbox: a small object, not a closure, as it lives as long as the loop. */
+class MessageIterator implements AsyncIterator<Message> {
+  private readonly inbox: Inbox;
+  constructor(inbox: Inbox) {
+    this.inbox = inbox;
+  }
+  next(): Promise<IteratorResult<Message>> {
+    return this.inbox.read('iterate');
   }
 }
