@@ -4,7 +4,8 @@
  * through {@link ConnectionCore.sender} and come out as bytes from {@link ConnectionCore.takeOutput}.
  *
  * Its {@link ConnectionCore.lifecycle} owns the connection's life: one state, one cause of its
- * ending, and every decision of the closing handshake, handed to the I/O layer as actions.
+ * ending, and every decision of the closing handshake, handed to the I/O layer as actions. The
+ * rules a frame's header decides are {@link checkFrameHeader}'s (`frame-rules.ts`).
  * No sockets, no timers.
  */
 import { CloseInvalidFramePayloadData, CloseNoStatusReceived, decodeClosePayload, encodeClosePayload } from './close.js';

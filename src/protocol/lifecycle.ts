@@ -3,7 +3,8 @@
  * ending, and every decision of the closing handshake (who closes the transport first, when to
  * fail, when to give up waiting). Decisions come out as {@link LifecycleActions} for the I/O
  * layer to carry out; the I/O layer reports back what its transport did, and keeps no state of
- * its own about where the connection is in its life.
+ * its own about where the connection is in its life. The state itself, and what it answers (why
+ * reads end, why writes are refused), is the base class's: {@link LifecycleState}.
  *
  * ```
  *   open ──close() / the peer's close frame / a failure──▶ closing ──transport closed──▶ closed
