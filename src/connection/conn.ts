@@ -4,30 +4,18 @@
  * transport, the core (`protocol/`) decides its lifecycle, the inbox and the writer move messages.
  */
 import type { Duplex } from 'node:stream';
-import { DeadlineExceededError } from '../errors.js';
 import { type CloseInfo, abnormalClosure } from '../protocol/ending.js';
 import { CloseNormalClosure, encodeClosePayload } from '../protocol/close.js';
 import type { Role } from '../protocol/core.js';
 import type { DeflateParams } from '../protocol/deflate-negotiation.js';
-import { CloseSentError } from '../protocol/errors.js';
-import { CONN_DEFAULTS, type ConnLimits, type NegotiatedDeflate } from '../options.js';
-import { Driver } from './driver.js';
-import { withDeadline } from './deadline.js';
+import { type ConnInit, driverFor } from './conn-init.js';
+import { type ControlOptions, beginClose, ping, writeControl } from './conn-control.js';
+import type { Driver } from './driver.js';
 import { type SocketAddress, type TransportKind, addressOf } from './transport-info.js';
-import {
-  type ControlMessageType,
-  CloseMessage,
-  type DataMessageType,
-  type Message,
-  type MessageData,
-  PingMessage,
-  PongMessage,
-  TextMessage,
-  toBuffer,
-} from './message.js';
+import type { ControlMessageType, DataMessageType, Message, MessageData } from './message.js';
+import { TextMessage } from './message.js';
 import type { MessageReader, ReadOptions } from './message-reader.js';
 import type { MessageWriter } from './message-writer.js';
-import { setUpDeflate } from './deflate-setup.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { WriteOptions } from './writer.js';
 
@@ -36,29 +24,8 @@ export type { WriteOptions } from './writer.js';
 export type { CloseInfo } from '../protocol/ending.js';
 export type { SocketAddress, TransportKind } from './transport-info.js';
 export { CONN_DEFAULTS } from '../options.js';
-
-/** @internal How the server or client hands a transport to a new connection. */
-export interface ConnInit extends ConnLimits {
-  /** Which side of the connection this is: `'server'` or `'client'`. */
-  role: Role;
-  /** The transport: a `net.Socket`, a `tls.TLSSocket`, an HTTP/2 stream; any Node `Duplex`. */
-  socket: Duplex;
-  /** Bytes read past the handshake: the first WebSocket bytes. */
-  head?: Buffer;
-  subprotocol?: string;
-  /** permessage-deflate, when it was negotiated. */
-  deflate?: NegotiatedDeflate | null;
-  /** Default `'http/1.1'`. */
-  transport?: TransportKind;
-  /** How to drop the transport; default `destroy()`. An HTTP/2 stream resets with CANCEL (RFC 8441 §5). */
-  abortTransport?: () => void;
-}
-
-/** Options for `Conn.writeControl`: a deadline, and (from {@link WriteOptions}) a signal. */
-export interface ControlOptions extends WriteOptions {
-  /** Fail with `DeadlineExceededError` if the frame cannot be handed to the transport by then. */
-  deadline?: Date | number;
-}
+export type { ConnInit } from './conn-init.js';
+export type { ControlOptions } from './conn-control.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -96,24 +63,7 @@ export class Conn implements AsyncIterable<Message> {
     this.subprotocol = init.subprotocol ?? '';
     this.compression = init.deflate?.params ?? null;
     this.transport = init.transport ?? 'http/1.1';
-    const pingInterval = init.pingInterval ?? CONN_DEFAULTS.pingInterval;
-    const { decompressor, compression } = setUpDeflate(init.role, init.deflate ?? null);
-    this.driver = new Driver({
-      role: init.role,
-      transport: init.socket,
-      abortTransport: init.abortTransport,
-      readLimit: init.readLimit ?? CONN_DEFAULTS.readLimit,
-      maxFragments: init.maxFragments ?? CONN_DEFAULTS.maxFragments,
-      readBufferSize: init.readBufferSize ?? CONN_DEFAULTS.readBufferSize,
-      writeBufferSize: init.writeBufferSize ?? CONN_DEFAULTS.writeBufferSize,
-      writeHighWaterMark: init.writeHighWaterMark ?? CONN_DEFAULTS.writeHighWaterMark,
-      closeTimeout: init.closeTimeout ?? CONN_DEFAULTS.closeTimeout,
-      pingInterval,
-      pongTimeout: init.pongTimeout ?? pingInterval,
-      idleTimeout: init.idleTimeout ?? CONN_DEFAULTS.idleTimeout,
-      decompressor,
-      compression,
-    });
+    this.driver = driverFor(init);
     this.driver.start(init.head);
   }
 
@@ -172,7 +122,7 @@ export class Conn implements AsyncIterable<Message> {
    * pong handler that threw) is thrown.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    return new MessageIterator(this.driver);
+    return this.driver.inbox.iterator();
   }
 
   /** Sets the read limit in bytes (gorilla's `SetReadLimit`); larger messages fail with 1009. */
@@ -238,28 +188,7 @@ export class Conn implements AsyncIterable<Message> {
    * The third argument is a deadline (as in gorilla) or options with a deadline and a signal.
    */
   writeControl(type: ControlMessageType, data: MessageData = EMPTY, deadlineOrOptions: Date | number | ControlOptions = {}): Promise<void> {
-    const options: ControlOptions =
-      typeof deadlineOrOptions === 'number' || deadlineOrOptions instanceof Date ? { deadline: deadlineOrOptions } : deadlineOrOptions;
-    const { core, lifecycle } = this.driver;
-    try {
-      const payload = toBuffer(data);
-      if (lifecycle.state === 'closed') throw lifecycle.writeError()!;
-      if (type === CloseMessage) {
-        if (!lifecycle.closeWithPayload(payload)) throw lifecycle.writeError() ?? new CloseSentError();
-      } else if (type === PingMessage || type === PongMessage) {
-        if (core.closeSent) throw lifecycle.writeError() ?? new CloseSentError();
-        if (type === PingMessage) core.sender.ping(payload);
-        else core.sender.pong(payload);
-      } else {
-        throw new TypeError(`websocket: ${String(type)} is not a control message type`);
-      }
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    this.driver.afterOutput();
-    const sent = this.driver.writer.afterControl(options);
-    if (options.deadline === undefined) return sent;
-    return withDeadline(sent, +options.deadline, () => new DeadlineExceededError('control'));
+    return writeControl(this.driver, type, data, deadlineOrOptions);
   }
 
   /**
@@ -267,16 +196,7 @@ export class Conn implements AsyncIterable<Message> {
    * comes back. Pings are matched by payload (an 8-byte counter unless `data` is given).
    */
   ping(data?: MessageData, options: ReadOptions = {}): Promise<number> {
-    const pings = this.driver.pings;
-    let payload: Buffer;
-    try {
-      payload = data === undefined ? pings.nextPayload() : Buffer.from(toBuffer(data));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const waiter = pings.expect(payload, options.signal);
-    if (!waiter.isSettled) this.writeControl(PingMessage, payload).catch((err: unknown) => pings.failed(payload, waiter, err));
-    return waiter.promise;
+    return ping(this.driver, data, options);
   }
 
   /**
@@ -346,17 +266,7 @@ export class Conn implements AsyncIterable<Message> {
       return Promise.reject(err); // an invalid code or reason: nothing was sent
     }
     this.closePromise = this.closed.then(() => undefined);
-    const { lifecycle, writer } = this.driver;
-    // No new message from now on; the peer has closeTimeout to answer, even if earlier writes stall.
-    lifecycle.beginClose();
-    const send = (): void => {
-      lifecycle.closeWithPayload(payload);
-      this.driver.afterOutput();
-      writer.flush();
-    };
-    const earlier = writer.whenIdle();
-    if (earlier === null) send();
-    else earlier.then(send, send); // writes made before close() go first
+    beginClose(this.driver, payload);
     return this.closePromise;
   }
 
@@ -380,16 +290,5 @@ export class Conn implements AsyncIterable<Message> {
   /** The peer's end of the TCP connection (gorilla's `RemoteAddr`); behind a proxy, the proxy's address. */
   get remoteAddress(): SocketAddress | undefined {
     return addressOf(this.driver.transport, 'remote');
-  }
-}
-
-/** `for await` over a connection: a small object, not a closure, as it lives as long as the loop. */
-class MessageIterator implements AsyncIterator<Message> {
-  private readonly driver: Driver;
-  constructor(driver: Driver) {
-    this.driver = driver;
-  }
-  next(): Promise<IteratorResult<Message>> {
-    return this.driver.inbox.read('iterate');
   }
 }

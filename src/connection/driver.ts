@@ -1,20 +1,20 @@
 /**
  * The connection driver: runs one WebSocket connection over any Node `Duplex` (a `net.Socket`, a
- * `tls.TLSSocket`, an HTTP/2 stream). It feeds the transport's bytes to the core, carries out the
- * core's lifecycle actions (end or drop the transport, start or stop a timer), and reports back
- * what the transport did. It decides only how to do I/O; every decision about the connection's
- * life is the core's (`protocol/lifecycle.ts`).
+ * `tls.TLSSocket`, an HTTP/2 stream). It listens to the transport, feeds its bytes to the core,
+ * hands the core's events to the inbox and the application's handlers, and reports back what the
+ * transport did. Carrying out the lifecycle's actions is its base's (`driver-lifecycle.ts`). It
+ * decides only how to do I/O; every decision about the connection's life is the core's
+ * (`protocol/lifecycle.ts`).
  */
 import type { Duplex } from 'node:stream';
-import { KeepaliveTimeoutError, IdleTimeoutError } from '../errors.js';
-import { CloseGoingAway, CloseInternalServerErr } from '../protocol/close.js';
 import { ConnectionCore, type ConnectionEvents, type DataOpcode, type Role } from '../protocol/core.js';
-import { type CloseInfo, abnormalClosure } from '../protocol/ending.js';
+import { abnormalClosure } from '../protocol/ending.js';
 import type { ProtocolError } from '../protocol/errors.js';
 import type { FrameSender } from '../protocol/frame-sender.js';
-import type { Lifecycle, LifecycleActions, LifecycleTimer } from '../protocol/lifecycle.js';
-import { Inbox, type InboxParts } from './inbox.js';
-import { Liveness } from './liveness.js';
+import type { Lifecycle } from '../protocol/lifecycle.js';
+import { DriverLifecycle } from './driver-lifecycle.js';
+import { Inbox } from './inbox.js';
+import type { InboxParts } from './inbox-accounts.js';
 import { PingTracker } from './pings.js';
 import type { Decompressor } from './permessage-deflate.js';
 import { type WriteCompression, Writer, type WriterParts } from './writer.js';
@@ -38,9 +38,7 @@ export interface DriverSettings {
   compression: WriteCompression | null;
 }
 
-const noop = (): void => {};
-
-export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, WriterParts {
+export class Driver extends DriverLifecycle implements ConnectionEvents, InboxParts, WriterParts {
   readonly core: ConnectionCore;
   readonly lifecycle: Lifecycle;
   readonly inbox: Inbox;
@@ -49,7 +47,6 @@ export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, W
   pingHandler: ((data: Buffer) => void) | null = null;
   pongHandler: ((data: Buffer) => void) | null = null;
   closeHandler: ((code: number, text: string) => void) | null = null;
-  readonly transport: Duplex;
   // What the inbox and the writer are given (InboxParts, WriterParts): the driver is their parts,
   // one object per connection instead of an object and a closure for each (idle connections count).
   readonly readBufferSize: number;
@@ -59,16 +56,10 @@ export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, W
   readonly writeBufferSize: number;
   readonly highWaterMark: number;
   readonly compression: WriteCompression | null;
-  /** Made only when keepalive or the idle timeout is on. */
-  private readonly liveness: Liveness | null;
   private pingTracker: PingTracker | null = null;
-  private readonly abortFn: (() => void) | undefined;
-  private timers: Partial<Record<LifecycleTimer, NodeJS.Timeout>> | null = null;
-  private closeListeners: Array<(info: CloseInfo) => void> | null = null;
 
   constructor(s: DriverSettings) {
-    this.transport = s.transport;
-    this.abortFn = s.abortTransport;
+    super(s);
     this.readBufferSize = s.readBufferSize;
     this.decompressor = s.decompressor;
     this.isServer = s.role === 'server';
@@ -94,7 +85,7 @@ export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, W
     this.lifecycle = this.core.lifecycle;
     this.inbox = new Inbox(this);
     this.writer = new Writer(this);
-    this.liveness = s.pingInterval > 0 || s.idleTimeout > 0 ? this.startLiveness(s) : null;
+    this.liveness = this.startLiveness(s);
     const transport = s.transport;
     const t = transport as DriverTransport;
     t[kDriver] = this;
@@ -110,27 +101,6 @@ export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, W
   /** Pings sent with `Conn.ping()`, matched with their pongs (made at the first). */
   get pings(): PingTracker {
     return (this.pingTracker ??= new PingTracker());
-  }
-
-  private startLiveness(s: DriverSettings): Liveness {
-    const { core, lifecycle } = this;
-    return new Liveness({
-      pingInterval: s.pingInterval,
-      pongTimeout: s.pongTimeout,
-      idleTimeout: s.idleTimeout,
-      isOpen: () => lifecycle.state === 'open',
-      holdingPeer: () => this.inbox.holdingPeer,
-      sendPing: (payload) => {
-        core.sender.ping(payload);
-        this.afterOutput();
-      },
-      peerSilent: () => lifecycle.abort(() => new KeepaliveTimeoutError(), true, { code: CloseInternalServerErr, reason: 'keepalive timeout' }),
-      idle: () => {
-        lifecycle.closeFor(() => new IdleTimeoutError(), true, CloseGoingAway, 'idle timeout');
-        this.afterOutput();
-        this.inbox.service(); // a read waiting for the message that never came ends now
-      },
-    });
   }
 
   // ---------------------------------------------------------------- InboxParts, WriterParts
@@ -155,67 +125,11 @@ export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, W
     return this.core.maxMessageSize;
   }
 
-  /** @internal A compressed message turned out bad. */
-  fail(error: ProtocolError): void {
-    this.core.fail(error);
-    this.afterInput();
-  }
-
-  /** @internal */
-  onReadsExhausted(): void {
-    if (this.lifecycle.sendFailureClose()) this.afterOutput();
-  }
-
-  /** @internal */
-  writeError(): Error | null {
-    return this.lifecycle.writeError();
-  }
-
-  /** @internal */
-  onWriteDeadline(err: Error): void {
-    this.lifecycle.abort(() => abnormalClosure('write deadline exceeded', err), true);
-  }
-
-  /** @internal */
-  onWriteFailure(err: Error): void {
-    this.lifecycle.abort(() => abnormalClosure(`write failed: ${err.message}`, err), true);
-  }
-
   /** Starts reading: first the bytes that came with the handshake, if any. */
   start(head: Buffer | undefined): void {
     if (head !== undefined && head.length > 0) this.transportData(head);
     if (this.transport.destroyed) queueMicrotask(() => this.transportClose());
     else this.transport.resume();
-  }
-
-  /** Calls `listener` once the transport has closed (at once if it has). */
-  onClosed(listener: (info: CloseInfo) => void): void {
-    const info = this.lifecycle.closeInfo;
-    if (info !== null) listener(info);
-    else if (this.closeListeners === null) this.closeListeners = [listener]; // exact size: usually the only one
-    else this.closeListeners.push(listener);
-  }
-
-  /** After frames were queued outside a read (a close frame, a ping): send them, follow the state. */
-  afterOutput(): void {
-    this.sendQueuedFrames();
-    this.inbox.updateFlow();
-  }
-
-  /**
-   * Sends what the core queued outside a message write (pongs, close frames); once our close frame
-   * is out, writes still waiting for their turn fail, saying why.
-   */
-  private sendQueuedFrames(): void {
-    if (this.core.pendingOutputBytes > 0) this.writer.afterControl().catch(noop);
-    if (this.core.closeSent) this.writer.stopQueued();
-  }
-
-  /** A handler threw: that ends reading with its error, and the connection closes with 1011. */
-  failFromHandler(err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err));
-    this.lifecycle.closeFor(error, false, CloseInternalServerErr, error.message);
-    this.afterOutput();
   }
 
   // ---------------------------------------------------------------- the transport's events
@@ -228,7 +142,7 @@ export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, W
   }
 
   /** After the core took input (or failed): send what it queued, let reads have what came. */
-  private afterInput(): void {
+  protected override afterInput(): void {
     // §7.1.7: a failure's close frame waits until what arrived before the bad frame was read.
     if (this.lifecycle.failureClosePending && !this.inbox.hasUndelivered) this.lifecycle.sendFailureClose();
     this.sendQueuedFrames();
@@ -266,44 +180,6 @@ export class Driver implements ConnectionEvents, LifecycleActions, InboxParts, W
     const listeners = this.closeListeners;
     this.closeListeners = null;
     if (listeners !== null) for (const listener of listeners) listener(info);
-  }
-
-
-
-  // ---------------------------------------------------------------- LifecycleActions
-
-  /** @internal */
-  endTransport(): void {
-    this.writer.flush();
-    if (!this.transport.writableEnded) this.transport.end();
-  }
-
-  /** @internal */
-  abortTransport(): void {
-    this.writer.flush(); // a close frame saying why goes out if the transport takes it now
-    if (this.abortFn !== undefined) this.abortFn();
-    else this.transport.destroy();
-  }
-
-  /** @internal */
-  startTimer(timer: LifecycleTimer, ms: number): void {
-    this.stopTimer(timer);
-    const handle = setTimeout(() => {
-      delete this.timers![timer];
-      this.lifecycle.timerFired(timer);
-      this.afterOutput();
-    }, ms);
-    // The closing handshake keeps the process alive (close() resolves after it); the rest do not.
-    if (timer !== 'closeHandshake') handle.unref();
-    (this.timers ??= {})[timer] = handle;
-  }
-
-  /** @internal */
-  stopTimer(timer: LifecycleTimer): void {
-    const handle = this.timers?.[timer];
-    if (handle === undefined) return;
-    clearTimeout(handle);
-    delete this.timers![timer];
   }
 
   // ---------------------------------------------------------------- ConnectionEvents

@@ -5,7 +5,7 @@
  */
 import { DeadlineExceededError, ReaderSupersededError } from '../errors.js';
 import { WebSocketError } from '../protocol/errors.js';
-import type { QueuedMessage } from './queued-message.js';
+import type { QueuedMessage } from './inbox.js';
 import { Waiter } from './waiter.js';
 
 /** What a streamed read needs from the inbox: its accounts, its end, its deadline and its flow. */

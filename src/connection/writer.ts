@@ -1,26 +1,25 @@
 /**
  * The sending half of a connection: messages become frames in the core's outbox (compressed
- * first when permessage-deflate is on), batches are flushed to the transport once per tick, and
- * writers wait while the transport is over its high-water mark.
+ * first when permessage-deflate is on). Flushing them to the transport, waiting at its high-water
+ * mark and the write deadline are the base's (`writer-output.ts`).
  *
  * Most writes append their frame synchronously and resolve at once. Writes that need time before
  * their bytes exist (compression, a message written in pieces) hold the turn, and later writes
  * queue behind them, so messages stay whole and in call order.
  */
 import type { Duplex } from 'node:stream';
-import { DeadlineExceededError } from '../errors.js';
+import type { DeadlineExceededError } from '../errors.js';
 import { CloseSentError } from '../protocol/errors.js';
 import { Opcode } from '../protocol/frame.js';
 import type { FrameSender } from '../protocol/frame-sender.js';
 import { isValidUtf8 } from '../protocol/utf8.js';
-import { Deadline } from './deadline.js';
-import { type Flushable, scheduleFlush } from './flush-scheduler.js';
+import { scheduleFlush } from './flush-scheduler.js';
 import { type DataMessageType, type MessageData, TextMessage, isDataMessageType, toBuffer } from './message.js';
 import { type FragmentSink, MessageWriter } from './message-writer.js';
 import type { Compressor } from './permessage-deflate.js';
 import type { PreparedCompression, PreparedMessage } from './prepared-message.js';
 import { TurnQueue } from './turn-queue.js';
-import { Waiter, rejectAll, removeWaiter } from './waiter.js';
+import { WriterOutput } from './writer-output.js';
 
 /** Options for the write methods of `Conn` and `MessageWriter`. */
 export interface WriteOptions {
@@ -53,30 +52,12 @@ export interface WriterParts {
   onWriteFailure(err: Error): void;
 }
 
-const RESOLVED = Promise.resolve();
-
-export class Writer implements Flushable, FragmentSink {
-  /** @internal Flushable */
-  flushScheduled = false;
-  private readonly parts: WriterParts;
+/** Messages in: whole, prepared or in pieces, compressed when due, appended in call order. */
+export class Writer extends WriterOutput implements FragmentSink {
   private compressEnabled = true;
   /** The open writer's message is compressed. */
   private writerCompressed = false;
   private readonly turns = new TurnQueue();
-  /** The transport can take nothing more: every write fails with this. */
-  private dead: Error | null = null;
-  /** Writes waiting until the transport has their bytes, and until it drains (made when first needed). */
-  private writtenWaiters: Array<Waiter<void>> | null = null;
-  private drainWaiters: Array<Waiter<void>> | null = null;
-  /** Made at the first `setWriteDeadline`: most connections never set one. */
-  private deadline: Deadline | null = null;
-  private waiting = 0;
-  /** Bytes of shared write slabs kept alive by a region the transport has not written yet. */
-  private pinned = 0;
-
-  constructor(parts: WriterParts) {
-    this.parts = parts;
-  }
 
   // ---------------------------------------------------------------- messages
 
@@ -195,15 +176,11 @@ export class Writer implements Flushable, FragmentSink {
     return this.turns.acquire().then(() => this.turns.release());
   }
 
-  // ---------------------------------------------------------------- appending and flushing
+  // ---------------------------------------------------------------- appending
 
   private compressionFor(size: number): WriteCompression | null {
     const c = this.parts.compression;
     return c !== null && this.compressEnabled && size >= c.threshold ? c : null;
-  }
-
-  private checkAlive(): void {
-    if (this.dead !== null) throw this.dead;
   }
 
   /** Appends a whole message; returns what the caller waits for. Throws when it cannot be sent. */
@@ -240,149 +217,15 @@ export class Writer implements Flushable, FragmentSink {
     return after;
   }
 
-  /** After frames were queued: flush when due, and wait when the transport is backed up. */
-  private afterAppend(byReference: boolean, options: WriteOptions | undefined): Promise<void> {
-    const transport = this.parts.transport;
-    const sender = this.parts.sender;
-    if (byReference) {
-      // The transport holds the caller's buffer until it is written: wait for that.
-      const written = new Waiter<void>();
-      (this.writtenWaiters ??= []).push(written);
-      this.flush();
-      const done = this.track(written.promise);
-      return transport.writableNeedDrain ? done.then(() => this.whenDrained(options)) : done;
-    }
-    if (sender.pendingBytes >= this.parts.writeBufferSize) this.flush();
-    else scheduleFlush(this);
-    if (transport.writableLength + sender.pendingBytes + this.pinned > this.parts.highWaterMark) {
-      this.flush();
-      if (transport.writableNeedDrain) return this.whenDrained(options);
-    }
-    return RESOLVED;
-  }
-
-  private whenDrained(options: WriteOptions | undefined): Promise<void> {
-    if (this.dead !== null) return Promise.reject(this.dead);
-    if (!this.parts.transport.writableNeedDrain) return RESOLVED;
-    const drainWaiters = (this.drainWaiters ??= []);
-    const waiter = new Waiter<void>(options?.signal, (w) => removeWaiter(drainWaiters, w));
-    if (!waiter.isSettled) drainWaiters.push(waiter);
-    return this.track(waiter.promise);
-  }
-
-  /** The transport's `drain` event. */
-  onDrain(): void {
-    const waiters = this.drainWaiters;
-    if (waiters === null) return;
-    this.drainWaiters = null;
-    for (const w of waiters) w.resolve();
-  }
-
-  /** @internal Flushable: hands queued frames to the transport. */
-  flush(): void {
-    const chunks = this.parts.sender.take();
-    if (chunks.length === 0) return;
-    const transport = this.parts.transport;
-    if (transport.destroyed || transport.writableEnded) {
-      if (this.writtenWaiters !== null) rejectAll(this.writtenWaiters, this.dead ?? this.parts.writeError());
-      return;
-    }
-    let callback: ((err?: Error | null) => void) | undefined;
-    if (this.writtenWaiters !== null && this.writtenWaiters.length > 0) {
-      const waiters = this.writtenWaiters;
-      this.writtenWaiters = null;
-      callback = (err) => {
-        if (err) rejectAll(waiters, err);
-        else for (const w of waiters) w.resolve();
-      };
-    }
-    // A small region of a shared write slab that the transport cannot write now keeps the whole
-    // slab alive. While the transport is backed up, regions are copied out; a region that got
-    // stuck first is counted as the slab it pins, until the transport has written everything.
-    const backedUp = transport.writableLength > 0;
-    if (!backedUp) this.pinned = 0;
-    let pin = 0;
-    const last = chunks.length - 1;
-    if (last > 0) transport.cork();
-    for (let i = 0; i <= last; i++) {
-      let chunk = chunks[i]!;
-      const extra = chunk.buffer.byteLength - chunk.length;
-      if (extra > chunk.length) {
-        if (backedUp) chunk = ownCopy(chunk);
-        else pin = Math.max(pin, extra);
-      }
-      transport.write(chunk, i === last ? callback : undefined);
-    }
-    if (last > 0) transport.uncork();
-    if (pin > 0 && transport.writableLength > 0) this.pinned = Math.max(this.pinned, pin);
-  }
-
-  /** @internal Flushable: the transport threw. */
-  flushFailed(err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err));
-    this.failAll(error);
-    this.parts.onWriteFailure(error);
-  }
-
-  /** Bytes written and not yet handed to the operating system. */
-  get bufferedAmount(): number {
-    const transport = this.parts.transport;
-    if (transport.writableLength === 0) this.pinned = 0;
-    return this.parts.sender.pendingBytes + transport.writableLength + this.pinned;
-  }
-
-  // ---------------------------------------------------------------- deadlines and the end
-
-  /** Writes still waiting at `deadline` fail, and the connection with them. Null clears it. */
-  setDeadline(deadline: Date | number | null): void {
-    this.deadline ??= new Deadline(() => this.onDeadline());
-    this.deadline.set(deadline, this.waiting > 0 && this.dead === null);
-  }
-
-  /** Counts a write that is waiting, so the write deadline can see it. */
-  private track<T>(wait: Promise<T>): Promise<T> {
-    this.waiting++;
-    this.deadline?.arm(this.dead === null);
-    const settle = (): void => {
-      this.waiting--;
-      this.deadline?.arm(this.waiting > 0 && this.dead === null);
-    };
-    wait.then(settle, settle);
-    return wait;
-  }
-
-  private onDeadline(): void {
-    if (this.waiting === 0) return;
-    const err = new DeadlineExceededError('write');
-    this.failAll(err);
-    this.parts.onWriteDeadline(err);
-  }
-
   /** Writes waiting for their turn fail, saying why (our close frame is out); bytes already queued still go. */
   stopQueued(): void {
     if (this.turns.hasWaiters) this.turns.failAll(this.parts.writeError() ?? new CloseSentError());
   }
 
-  /** Every write fails with `err`, queued ones included: the transport can take nothing more. */
-  failAll(err: Error): void {
+  /** Every write fails with `err`, those waiting for their turn included: the transport can take nothing more. */
+  override failAll(err: Error): void {
     if (this.dead !== null) return;
-    this.dead = err;
     this.turns.failAll(err);
-    if (this.drainWaiters !== null) rejectAll(this.drainWaiters, err);
-    if (this.writtenWaiters !== null) rejectAll(this.writtenWaiters, err);
-    this.deadline?.stop();
+    super.failAll(err);
   }
-
-  /** The transport is gone: fail what waits, free zlib. */
-  finish(err: Error): void {
-    this.failAll(err);
-    this.parts.compression?.compressor.close();
-  }
-}
-
-/** A copy in memory of its own (not from Node's shared pool, which would pin 8 KiB of it instead). */
-function ownCopy(chunk: Buffer): Buffer {
-  const copy = Buffer.allocUnsafeSlow(chunk.length);
-  chunk.copy(copy);
-  return copy;
 }

@@ -3,7 +3,8 @@
  * ending, and every decision of the closing handshake (who closes the transport first, when to
  * fail, when to give up waiting). Decisions come out as {@link LifecycleActions} for the I/O
  * layer to carry out; the I/O layer reports back what its transport did, and keeps no state of
- * its own about where the connection is in its life.
+ * its own about where the connection is in its life. The state itself, and what it answers (why
+ * reads end, why writes are refused), is the base class's: {@link LifecycleState}.
  *
  * ```
  *   open ──close() / the peer's close frame / a failure──▶ closing ──transport closed──▶ closed
@@ -12,13 +13,9 @@
  * (`connecting`, the opening handshake, comes before: `server-handshake.ts`, `client-handshake.ts`.)
  */
 import { CloseAbnormalClosure, CloseNoStatusReceived, decodeClosePayload, encodeClosePayload, truncateCloseReason } from './close.js';
-import { type CloseInfo, type EndCause, errorOfCause } from './ending.js';
-import { CloseSentError, type ProtocolError } from './errors.js';
-import type { Role } from './core.js';
-import type { FrameSender } from './frame-sender.js';
-
-/** Where a connection is in its life. */
-export type ConnectionState = 'open' | 'closing' | 'closed';
+import type { CloseInfo } from './ending.js';
+import type { ProtocolError } from './errors.js';
+import { LifecycleState } from './lifecycle-state.js';
 
 /** The timers of the closing handshake; the core starts and stops them through {@link LifecycleActions}. */
 export type LifecycleTimer =
@@ -49,127 +46,11 @@ export const NO_ACTIONS: LifecycleActions = {
   stopTimer() {},
 };
 
-/** The receiving side as the lifecycle sees it. */
-export interface InputControl {
-  /** Stops processing input for good (§7.1.7: after the peer's close frame or a failure, nothing more is read). */
-  stopReading(): void;
-}
-
-/** What the lifecycle is given: its settings, the frames out, the actions, and a way to stop input. */
-export interface LifecycleParts {
-  /** Which side this is: a server closes the transport first (§7.1.1). */
-  role: Role;
-  /** How long each step of the closing handshake may take, in ms. */
-  closeTimeout: number;
-  /** Hold a failure's close frame until {@link Lifecycle.sendFailureClose} or the `failureClose` timer. */
-  deferFailureClose: boolean;
-  /** Where close frames go, in order after what is already queued. */
-  sender: FrameSender;
-  /** The decisions the I/O layer carries out (end or drop the transport, timers). */
-  actions: LifecycleActions;
-  /** The receiving side, which the lifecycle stops (§7.1.7). */
-  input: InputControl;
-}
-
 const TIMERS: readonly LifecycleTimer[] = ['closeHandshake', 'failureClose', 'transportClose'];
 const EMPTY = Buffer.alloc(0);
 
 /** One connection's lifecycle: its state, why it ends, and the closing handshake's decisions. */
-export class Lifecycle {
-  // The parts, kept as fields rather than as the object they came in (one object fewer per connection).
-  private readonly role: Role;
-  private readonly closeTimeout: number;
-  private readonly deferFailureClose: boolean;
-  private readonly sender: FrameSender;
-  private readonly actions: LifecycleActions;
-  private readonly input: InputControl;
-  private _state: ConnectionState = 'open';
-  private cause: EndCause | null = null;
-  private causeError: Error | null = null;
-  private peerClose: { code: number; reason: string } | null = null;
-  private _failure: ProtocolError | null = null;
-  /** A close was asked for (by the application or a decision here): no new message may start. */
-  private closeRequested = false;
-  private failureCloseDue = false;
-  /** The transport was told to end or to drop. */
-  private transportEnding = false;
-  private info: CloseInfo | null = null;
-
-  constructor(parts: LifecycleParts) {
-    this.role = parts.role;
-    this.closeTimeout = parts.closeTimeout;
-    this.deferFailureClose = parts.deferFailureClose;
-    this.sender = parts.sender;
-    this.actions = parts.actions;
-    this.input = parts.input;
-  }
-
-  /** Where the connection is in its life. */
-  get state(): ConnectionState {
-    return this._state;
-  }
-
-  /** Our close frame is queued: no more frames may be sent, and nobody may still be reading. */
-  get closeSent(): boolean {
-    return this.sender.closeSent;
-  }
-
-  /** The peer's close frame has been received. */
-  get closeReceived(): boolean {
-    return this.peerClose !== null;
-  }
-
-  /** The error that failed the connection, if the peer broke a rule. */
-  get failure(): ProtocolError | null {
-    return this._failure;
-  }
-
-  /** Both close frames were exchanged, or the connection failed and said so: the transport may go. */
-  get isClosed(): boolean {
-    return this.sender.closeSent && (this.peerClose !== null || this._failure !== null);
-  }
-
-  /** The failure's close frame waits for {@link sendFailureClose}. */
-  get failureClosePending(): boolean {
-    return this.failureCloseDue;
-  }
-
-  /** Why the connection is ending, once it is: reads end with it. */
-  get endCause(): EndCause | null {
-    return this.cause;
-  }
-
-  /** The error reads end with once everything received has been read; null while open. */
-  readError(): Error | null {
-    if (this.cause === null) return null;
-    this.causeError ??= errorOfCause(this.cause);
-    return this.causeError;
-  }
-
-  /** An ordinary ending (peer closed, timeouts, 1006, a failure already answered): iteration ends without an error. */
-  get endsQuietly(): boolean {
-    return this.cause !== null && (this.cause.kind !== 'local' || this.cause.quiet);
-  }
-
-  /** How the connection ended, once the transport has closed; null before. */
-  get closeInfo(): CloseInfo | null {
-    return this.info;
-  }
-
-  /** What a new write fails with, saying why the connection no longer takes messages; null while it does. */
-  writeError(): Error | null {
-    // A failure's close frame may still wait (deferFailureClose): until it goes, the application
-    // may answer what arrived before the bad frame.
-    if (!this.closeRequested && !this.transportEnding && this._state !== 'closed' && !this.sender.closeSent) return null;
-    const cause = this.cause;
-    if (cause === null) return new CloseSentError();
-    if (cause.kind === 'failure') return new CloseSentError(`the connection failed with ${cause.error.closeCode}: ${cause.error.message}`);
-    if (cause.kind === 'peer-close') {
-      return new CloseSentError(`the peer closed the connection with ${cause.code}${cause.reason === '' ? '' : ` (${cause.reason})`}`);
-    }
-    return this.readError();
-  }
-
+export class Lifecycle extends LifecycleState {
   // ---------------------------------------------------------------- close frames
 
   /** The peer's close frame arrived (§5.5.1): nothing after it is read. */
@@ -313,9 +194,4 @@ export class Lifecycle {
     this.transportEnding = true;
     this.actions.abortTransport();
   }
-
-  private setCause(cause: EndCause): void {
-    this.cause ??= cause;
-  }
 }
-

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { QueuedMessage } from '../../src/connection/queued-message.js';
+import { QueuedMessage } from '../../src/connection/inbox.js';
 
 describe('QueuedMessage', () => {
   it('property: pieces come out in order and whole, however pushes, shifts and takeAll interleave', () => {

@@ -1,0 +1,111 @@
+/**
+ * The inbox's waiting reads: who waits (for a whole message, the next turn of `for await`, or a
+ * reader), and how a wait ends without a message: its signal fires, the read deadline passes, or
+ * the connection ends. The inbox (`inbox.ts`) hands messages to them; what it holds is counted by
+ * its base (`inbox-accounts.ts`).
+ */
+import { DeadlineExceededError } from '../errors.js';
+import { Deadline } from './deadline.js';
+import type { QueuedMessage } from './inbox.js';
+import { InboxAccounts } from './inbox-accounts.js';
+import type { Message } from './message.js';
+import type { MessageReader } from './message-reader.js';
+import { type StreamAccounts, StreamedRead } from './streamed-read.js';
+import { Waiter, removeWaiter } from './waiter.js';
+
+export type ReadResult = Message | MessageReader | IteratorResult<Message>;
+export type ReadKind = 'message' | 'reader' | 'iterate';
+
+/** A waiting read, and what it waits for: a whole message, the next turn of `for await`, or a reader. */
+export class ReadWaiter extends Waiter<ReadResult> {
+  readonly kind: ReadKind;
+  constructor(kind: ReadKind, signal: AbortSignal | undefined, onAbort: ((waiter: Waiter<ReadResult>) => void) | undefined) {
+    super(signal, onAbort);
+    this.kind = kind;
+  }
+}
+
+/** The reads waiting on an inbox; handing them messages is the subclass's. */
+export abstract class WaitingReads extends InboxAccounts implements StreamAccounts {
+  protected waiters: ReadWaiter[] = [];
+  /** Made at the first `setReadDeadline`: most connections never set one. */
+  protected deadline: Deadline | null = null;
+
+  /** True when a read is waiting: worth calling {@link service} after new input. */
+  override get hungry(): boolean {
+    return this.waiters.length > 0 || (this.stream?.waiting ?? false);
+  }
+
+  /** The next piece of a streamed message (for `MessageReader`). */
+  nextPiece(message: QueuedMessage, signal: AbortSignal | undefined): Promise<Buffer | null> {
+    return (this.stream ??= new StreamedRead(this)).next(message, signal);
+  }
+
+  /** Reads waiting at `deadline`, or started after it with nothing to read, fail. Null clears it. */
+  setDeadline(deadline: Date | number | null): void {
+    this.deadline ??= new Deadline(() => this.onDeadline());
+    this.deadline.set(deadline, this.hungry);
+  }
+
+  /** The transport is gone: reads get what arrived whole (inflated first), then the end; zlib is freed after. */
+  finish(): void {
+    this.parts.decompressor?.closeWhenDone();
+    this.service();
+    this.deadline?.stop();
+  }
+
+  /** Adds a read that found nothing to take at once; it may get something now, or fail at once past the deadline. */
+  protected wait(kind: ReadKind, signal: AbortSignal | undefined): Promise<ReadResult> {
+    const waiter = new ReadWaiter(kind, signal, signal === undefined ? undefined : (w) => this.forget(w));
+    if (waiter.isSettled) return waiter.promise;
+    this.waiters.push(waiter);
+    this.service();
+    if (!waiter.isSettled && this.deadline !== null && this.deadline.passed) {
+      removeWaiter(this.waiters, waiter);
+      waiter.reject(new DeadlineExceededError('read'));
+    }
+    this.deadline?.arm(this.hungry);
+    this.updateFlow();
+    return waiter.promise;
+  }
+
+  /** The error a read ends with; the first such read lets a failure's close frame go (see `onReadsExhausted`). */
+  protected exhausted(end: Error): Error {
+    this.parts.onReadsExhausted();
+    return end;
+  }
+
+  /** A read gave up (its signal fired). */
+  private forget(waiter: Waiter<ReadResult>): void {
+    removeWaiter(this.waiters, waiter as ReadWaiter);
+    this.updateFlow();
+  }
+
+  private onDeadline(): void {
+    const err = new DeadlineExceededError('read');
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(err);
+    this.stream?.expire(err);
+    this.updateFlow();
+  }
+
+  // ---------------------------------------------------------------- StreamAccounts (`released` is the base's)
+
+  /** @internal */
+  readEnd(): Error | null {
+    const end = this.parts.lifecycle.readError();
+    return end === null ? null : this.exhausted(end);
+  }
+
+  /** @internal */
+  readDeadlinePassed(): boolean {
+    return this.deadline?.passed ?? false;
+  }
+
+  /** @internal */
+  waitsChanged(): void {
+    this.deadline?.arm(this.hungry);
+    this.updateFlow();
+  }
+}
