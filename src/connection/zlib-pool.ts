@@ -15,11 +15,19 @@ type Stream = DeflateRaw | InflateRaw;
  */
 export const SYNC_FLUSH_EACH_WRITE = { flush: constants.Z_SYNC_FLUSH } as const;
 
-/** A pooled stream; whoever borrows it sets `target` to receive output and errors. */
+/** A pooled stream; whoever borrows it sets `onData` and `onError` to receive output and errors. */
 export interface PooledStream<S extends Stream> {
   readonly stream: S;
   onData: ((chunk: Buffer) => void) | null;
   onError: ((err: Error) => void) | null;
+}
+
+/** Wraps a stream so that its output and errors go to whoever holds it now: its connection, or a pool's borrower. */
+export function routedStream<S extends Stream>(stream: S): PooledStream<S> {
+  const entry: PooledStream<S> = { stream, onData: null, onError: null };
+  stream.on('data', (chunk: Buffer) => entry.onData?.(chunk));
+  stream.on('error', (err: Error) => entry.onError?.(err));
+  return entry;
 }
 
 /** Idle streams kept per setting; more are closed when returned. */
@@ -36,10 +44,7 @@ class StreamPool<S extends Stream> {
   acquire(key: string): PooledStream<S> {
     const reused = this.idle.get(key)?.pop();
     if (reused !== undefined) return reused;
-    const entry: PooledStream<S> = { stream: this.create(key), onData: null, onError: null };
-    entry.stream.on('data', (chunk: Buffer) => entry.onData?.(chunk));
-    entry.stream.on('error', (err: Error) => entry.onError?.(err));
-    return entry;
+    return routedStream(this.create(key));
   }
 
   /** Takes a stream back, reset. A stream that failed is not reused. */
