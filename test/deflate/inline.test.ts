@@ -5,31 +5,27 @@
  * on this thread; and the pool forced (as on a Node without the native handle) end to end.
  */
 import { randomBytes } from 'node:crypto';
-import { type DeflateRaw, type InflateRaw, constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
+import { constants, deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Compressor, Decompressor, type InflateSink } from '../../src/connection/permessage-deflate.js';
 import { inlineZlibAvailable, setInlineZlib } from '../../src/connection/zlib-inline.js';
-import { DEFLATE_TRAILER, zlibWindowBits } from '../../src/protocol/deflate-codec.js';
+import { DEFLATE_TRAILER } from '../../src/protocol/deflate-codec.js';
+import { PeerCodec } from '../conformance/harness/deflate.js';
 import { RawClient, clientFrame } from '../helpers/raw-client.js';
 import { echo, onCleanup, rawServer } from '../helpers/servers.js';
 
 const KiB = 1024;
 
-/** Runs one write through a Node zlib stream the public way (its thread pool), sync-flushed. */
-function throughStream(stream: DeflateRaw | InflateRaw, input: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const pieces: Buffer[] = [];
-    const onData = (piece: Buffer): void => void pieces.push(piece);
-    stream.on('data', onData);
-    stream.once('error', reject);
-    stream.write(input);
-    stream.flush(constants.Z_SYNC_FLUSH, () => {
-      stream.off('data', onData);
-      stream.off('error', reject);
-      resolve(Buffer.concat(pieces));
-    });
-  });
+const withoutTrailer = (b: Buffer): Buffer => (b.subarray(-4).equals(DEFLATE_TRAILER) ? b.subarray(0, -4) : b);
+
+/** One message deflated by Node's public one-shot API, as sent (§7.2.1): no context. */
+const deflated = (data: Buffer): Buffer => withoutTrailer(deflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH }));
+
+/** Node's zlib streams (on its thread pool) as the peer of a server whose direction has these settings. */
+function nodePeer(windowBits: number, noContextTakeover: boolean): PeerCodec {
+  const agreement = { serverMaxWindowBits: windowBits, clientMaxWindowBits: windowBits, serverNoContextTakeover: noContextTakeover, clientNoContextTakeover: noContextTakeover };
+  return new PeerCodec(agreement, 'client');
 }
 
 /** Inflates one message with our decompressor; resolves with its bytes or rejects with zlib's error. */
@@ -41,8 +37,6 @@ function inflateWith(d: Decompressor, payload: Buffer, pieceSize = payload.lengt
     d.end(job);
   });
 }
-
-const withoutTrailer = (b: Buffer): Buffer => (b.subarray(-4).equals(DEFLATE_TRAILER) ? b.subarray(0, -4) : b);
 
 /** Sizes on both sides of every limit: 16 KiB and 64 KiB (deflate), 64 KiB compressed and 128 KiB out (inflate). */
 const SIZES = [0, 1, 100, 16 * KiB - 1, 16 * KiB, 16 * KiB + 1, 64 * KiB - 1, 64 * KiB, 64 * KiB + 1, 128 * KiB + 7, 300 * KiB];
@@ -78,20 +72,15 @@ for (const path of ['this thread', 'the pool only'] as const) {
         await fc.assert(
           fc.asyncProperty(fc.array(contentArb, { minLength: 1, maxLength: 5 }), async (messages) => {
             const ours = new Compressor({ ...config, memLevel: 8 });
-            let reference = createInflateRaw({ windowBits: zlibWindowBits(config.windowBits) });
+            const node = nodePeer(config.windowBits, config.noContextTakeover);
             try {
               for (const m of messages) {
                 const data = content(m.size, m.kind);
-                const payload = await ours.compress(data);
-                if (config.noContextTakeover) {
-                  reference.close();
-                  reference = createInflateRaw({ windowBits: zlibWindowBits(config.windowBits) });
-                }
-                expect((await throughStream(reference, Buffer.concat([payload, DEFLATE_TRAILER]))).equals(data)).toBe(true);
+                expect((await node.inflate(await ours.compress(data))).equals(data)).toBe(true);
               }
             } finally {
               ours.close();
-              reference.close();
+              node.close();
             }
           }),
           { numRuns: 6 },
@@ -102,21 +91,15 @@ for (const path of ['this thread', 'the pool only'] as const) {
         await fc.assert(
           fc.asyncProperty(fc.array(contentArb, { minLength: 1, maxLength: 5 }), async (messages) => {
             const ours = new Decompressor(config.windowBits, config.noContextTakeover);
-            const options = { windowBits: zlibWindowBits(config.windowBits), level: config.level };
-            let reference = createDeflateRaw(options);
+            const node = nodePeer(config.windowBits, config.noContextTakeover);
             try {
               for (const m of messages) {
                 const data = content(m.size, m.kind);
-                if (config.noContextTakeover) {
-                  reference.close();
-                  reference = createDeflateRaw(options);
-                }
-                const payload = withoutTrailer(await throughStream(reference, data));
-                expect((await inflateWith(ours, payload, m.pieceSize)).equals(data)).toBe(true);
+                expect((await inflateWith(ours, await node.compress(data), m.pieceSize)).equals(data)).toBe(true);
               }
             } finally {
               ours.close();
-              reference.close();
+              node.close();
             }
           }),
           { numRuns: 6 },
@@ -170,8 +153,8 @@ describe('which path a message takes', () => {
       },
       fail: (err) => done.push(String(err)),
     });
-    const smallPayload = withoutTrailer(await throughStream(createDeflateRaw(), Buffer.from('hello')));
-    const largePayload = withoutTrailer(await throughStream(createDeflateRaw(), randomBytes(70 * KiB)));
+    const smallPayload = deflated(Buffer.from('hello'));
+    const largePayload = deflated(randomBytes(70 * KiB));
     expect(largePayload.length).toBeGreaterThan(64 * KiB);
     const small = d.begin(sink('small'));
     d.write(small, smallPayload);
@@ -193,7 +176,7 @@ describe('which path a message takes', () => {
     const pieces: Buffer[] = [];
     let finished = false;
     const job = d0.begin({ push: (p) => pieces.push(p), done: () => (finished = true), fail: (err) => pieces.push(Buffer.from(String(err))) });
-    d0.write(job, withoutTrailer(await throughStream(createDeflateRaw(), Buffer.alloc(1024 * KiB)))); // about 1 KiB compressed
+    d0.write(job, deflated(Buffer.alloc(1024 * KiB))); // about 1 KiB compressed
     d0.end(job);
     await Promise.resolve();
     expect(finished).toBe(false); // 128 KiB came out here, the rest is on its way from the pool
@@ -201,13 +184,12 @@ describe('which path a message takes', () => {
     d0.close();
     for (const noContextTakeover of [false, true]) {
       const d = new Decompressor(15, noContextTakeover);
-      const deflate = createDeflateRaw();
+      const node = nodePeer(15, noContextTakeover);
       for (const data of [Buffer.alloc(10 * 1024 * KiB, 7), content(3000, 'text'), content(3000, 'text')]) {
-        const payload = withoutTrailer(await throughStream(noContextTakeover ? createDeflateRaw() : deflate, data));
-        expect((await inflateWith(d, payload)).equals(data)).toBe(true);
+        expect((await inflateWith(d, await node.compress(data))).equals(data)).toBe(true);
       }
       d.close();
-      deflate.close();
+      node.close();
     }
   });
 });
@@ -224,7 +206,7 @@ describe('a bomb inflated on this thread', () => {
     const server = await rawServer(echo, { enableCompression: { threshold: 0 }, readLimit: 64 * KiB });
     const client = await RawClient.open(server.port, '/', ['Sec-WebSocket-Extensions: permessage-deflate']);
     onCleanup(() => client.destroy());
-    const bomb = withoutTrailer(await throughStream(createDeflateRaw(), Buffer.alloc(16 * 1024 * KiB)));
+    const bomb = deflated(Buffer.alloc(16 * 1024 * KiB));
     expect(bomb.length).toBeLessThan(64 * KiB); // small enough for this thread
     client.send({ opcode: 2, rsv1: true, payload: bomb });
     expect(await client.closeCode()).toBe(1009);
@@ -246,14 +228,14 @@ describe('the pool only, end to end (a Node without the native handle)', () => {
 
   it('echoes compressed messages with context takeover', async () => {
     const c = await client();
-    const inflate = createInflateRaw();
+    const node = nodePeer(15, false);
     for (const text of ['first message', 'first message', 'second'.repeat(500)]) {
-      c.send({ opcode: 1, rsv1: true, payload: withoutTrailer(await throughStream(createDeflateRaw(), Buffer.from(text))) });
+      c.send({ opcode: 1, rsv1: true, payload: await node.compress(Buffer.from(text)) });
       const frame = await c.nextFrame();
       expect(frame.rsv1).toBe(true);
-      expect((await throughStream(inflate, Buffer.concat([frame.payload, DEFLATE_TRAILER]))).toString()).toBe(text);
+      expect((await node.inflate(frame.payload)).toString()).toBe(text);
     }
-    inflate.close();
+    node.close();
   });
 
   it('fails invalid DEFLATE with 1007 and a bomb with 1009', async () => {
@@ -261,7 +243,7 @@ describe('the pool only, end to end (a Node without the native handle)', () => {
     bad.write(clientFrame({ opcode: 2, rsv1: true, payload: Buffer.from([0xff, 0xff, 0xff]) }));
     expect(await bad.closeCode()).toBe(1007);
     const bombed = await client({ readLimit: 64 * KiB });
-    bombed.send({ opcode: 2, rsv1: true, payload: withoutTrailer(await throughStream(createDeflateRaw(), Buffer.alloc(16 * 1024 * KiB))) });
+    bombed.send({ opcode: 2, rsv1: true, payload: deflated(Buffer.alloc(16 * 1024 * KiB)) });
     expect(await bombed.closeCode()).toBe(1009);
   });
 });
