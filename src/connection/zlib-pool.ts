@@ -63,11 +63,19 @@ class StreamPool<S extends Stream> {
   }
 }
 
+/**
+ * Output per trip to the pool. Only messages too large for the event loop's thread come here, and
+ * each output chunk is one trip: 64 KiB rather than zlib's 16 KiB inflates 1 MiB of JSON in half
+ * the time (measured, 1.5 ms against 3 ms). Pooled streams are few, so the larger buffer each
+ * keeps is not paid per connection; a connection's own streams keep the default.
+ */
+const POOLED_CHUNK_SIZE = 64 * 1024;
+
 /** Key: `windowBits/level/memLevel`. */
 export const deflatePool = new StreamPool<DeflateRaw>((key) => {
   const [windowBits, level, memLevel] = key.split('/').map(Number);
-  return createDeflateRaw({ windowBits: windowBits!, level: level!, memLevel: memLevel!, ...SYNC_FLUSH_EACH_WRITE });
+  return createDeflateRaw({ windowBits: windowBits!, level: level!, memLevel: memLevel!, chunkSize: POOLED_CHUNK_SIZE, ...SYNC_FLUSH_EACH_WRITE });
 });
 
 /** Key: `windowBits`. */
-export const inflatePool = new StreamPool<InflateRaw>((key) => createInflateRaw({ windowBits: Number(key), ...SYNC_FLUSH_EACH_WRITE }));
+export const inflatePool = new StreamPool<InflateRaw>((key) => createInflateRaw({ windowBits: Number(key), chunkSize: POOLED_CHUNK_SIZE, ...SYNC_FLUSH_EACH_WRITE }));
