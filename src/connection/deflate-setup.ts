@@ -5,7 +5,8 @@
  */
 import type { Role } from '../protocol/core.js';
 import { DEFLATE_DEFAULTS, type NegotiatedDeflate } from '../options.js';
-import { Compressor, Decompressor } from './permessage-deflate.js';
+import { Compressor } from './compressor.js';
+import { Decompressor } from './decompressor.js';
 import type { WriteCompression } from './writer.js';
 
 export function setUpDeflate(role: Role, deflate: NegotiatedDeflate | null): { decompressor: Decompressor | null; compression: WriteCompression | null } {

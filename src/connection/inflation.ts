@@ -6,8 +6,8 @@
 import { InflatedMessageCheck, invalidDeflateError } from '../protocol/deflate-codec.js';
 import type { ProtocolError } from '../protocol/errors.js';
 import { TextMessage } from './message.js';
-import type { InflateSink } from './permessage-deflate.js';
-import type { QueuedMessage } from './queued-message.js';
+import type { InflateSink } from './decompressor.js';
+import type { QueuedMessage } from './inbox.js';
 
 /** What the inflation of one message reports to. */
 export interface InflationTarget {

@@ -4,8 +4,8 @@
  * context takeover on the sending side, the compressed form is shared too, one per compression
  * setting; with context takeover each connection compresses it with its own state.
  */
-import { deflateRaw } from 'node:zlib';
-import { constants } from 'node:zlib';
+import { constants, deflateRaw } from 'node:zlib';
+import { deflateMessageNow } from './compressor.js';
 import { type DataMessageType, type MessageData, TextMessage, isDataMessageType, toBuffer } from './message.js';
 import { deflatedPayload, zlibWindowBits } from '../protocol/deflate-codec.js';
 import { encodeFrame } from '../protocol/frame.js';
@@ -58,7 +58,8 @@ export class PreparedMessage {
     const key = `${settings.level}/${settings.windowBits}/${settings.memLevel}`;
     let payload = this.compressed.get(key);
     if (payload === undefined) {
-      payload = new Promise<Buffer>((resolve, reject) => {
+      const now = deflateMessageNow(this.data, settings.windowBits, settings.level, settings.memLevel);
+      payload = now !== null ? Promise.resolve(now) : new Promise<Buffer>((resolve, reject) => {
         const options = {
           level: settings.level,
           memLevel: settings.memLevel,

@@ -76,6 +76,15 @@ export class Writer extends WriterOutput implements FragmentSink {
     if (refused !== null) return Promise.reject(refused);
     const compression = this.compressionFor(payload.length);
     if (compression !== null) {
+      if (this.turns.idle && this.dead === null) {
+        // A small message is compressed on this thread at once (null: it needs zlib's thread pool).
+        try {
+          const now = compression.compressor.compressNow(payload);
+          if (now !== null) return this.append(type, now, true, true, options);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      }
       return this.withTurn(options, async () => ({ after: this.append(type, await compression.compressor.compress(payload), true, true, options) }));
     }
     if (this.turns.idle) return this.appendOrReject(type, payload, options);

@@ -11,7 +11,7 @@
  */
 import { ConnectionCore, type ConnectionEvents } from '../../../src/protocol/core.js';
 import { FrameParser } from '../../../src/protocol/parser.js';
-import { QueuedMessage } from '../../../src/connection/queued-message.js';
+import { QueuedMessage } from '../../../src/connection/inbox.js';
 import { clientDataFrame } from '../loadgen/frames.js';
 import { binaryPayload } from '../loadgen/payloads.js';
 import { sizeLabel } from '../format.js';
