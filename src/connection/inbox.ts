@@ -10,6 +10,7 @@
 import { DeadlineExceededError } from '../errors.js';
 import type { DataOpcode } from '../protocol/core.js';
 import type { ProtocolError } from '../protocol/errors.js';
+import type { EndCause } from '../protocol/ending.js';
 import { Deadline } from './deadline.js';
 import { inflationSink, type InflationTarget } from './inflation.js';
 import type { Message } from './message.js';
@@ -24,6 +25,8 @@ export const MESSAGE_OVERHEAD = 256;
 
 /** What the inbox reads of the lifecycle: reads end with its cause. */
 export interface InboxLifecycle {
+  /** Why the connection is ending; null while open. Checked before `readError()`, which builds an error. */
+  readonly endCause: EndCause | null;
   readError(): Error | null;
   readonly endsQuietly: boolean;
   /** Our close frame is out: nobody may still be reading, so the transport is never paused. */
@@ -162,8 +165,9 @@ export class Inbox implements StreamAccounts, InflationTarget {
     while (this.waiters.length > 0) {
       const kind = this.waiters[0]!.kind;
       const head = this.front;
-      const end = this.parts.lifecycle.readError();
-      if (head !== null && !head.complete && end !== null && !(head.ended && !this.inflationDead)) {
+      // Whether reads end, not the error they end with: a quiet end of iteration needs none built.
+      const ended = this.parts.lifecycle.endCause !== null;
+      if (head !== null && !head.complete && ended && !(head.ended && !this.inflationDead)) {
         // The connection ended in the middle of this message: it will never be complete. (One
         // that arrived whole and is still inflating will be: it is waited for.)
         this.queueHead++;
@@ -171,11 +175,11 @@ export class Inbox implements StreamAccounts, InflationTarget {
         continue;
       }
       if (head === null || (kind !== 'reader' && !head.complete)) {
-        if (head !== null || end === null) break;
+        if (head !== null || !ended) break;
         const waiter = this.waiters.shift()!;
-        const error = this.exhausted(end);
+        this.parts.onReadsExhausted();
         if (kind === 'iterate' && this.parts.lifecycle.endsQuietly) waiter.resolve(DONE);
-        else waiter.reject(error);
+        else waiter.reject(this.parts.lifecycle.readError()!);
         continue;
       }
       const waiter = this.waiters.shift()!;

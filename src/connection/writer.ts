@@ -63,8 +63,8 @@ export class Writer implements Flushable, FragmentSink {
   /** The open writer's message is compressed. */
   private writerCompressed = false;
   private readonly turns = new TurnQueue();
-  /** The transport can take nothing more: every write fails with this. */
-  private dead: Error | null = null;
+  /** The transport can take nothing more: every write fails with this (built when first needed). */
+  private deadCause: Error | (() => Error) | null = null;
   /** Writes waiting until the transport has their bytes, and until it drains (made when first needed). */
   private writtenWaiters: Array<Waiter<void>> | null = null;
   private drainWaiters: Array<Waiter<void>> | null = null;
@@ -363,18 +363,29 @@ export class Writer implements Flushable, FragmentSink {
     if (this.turns.hasWaiters) this.turns.failAll(this.parts.writeError() ?? new CloseSentError());
   }
 
-  /** Every write fails with `err`, queued ones included: the transport can take nothing more. */
-  failAll(err: Error): void {
-    if (this.dead !== null) return;
-    this.dead = err;
-    this.turns.failAll(err);
-    if (this.drainWaiters !== null) rejectAll(this.drainWaiters, err);
-    if (this.writtenWaiters !== null) rejectAll(this.writtenWaiters, err);
+  /** Why every write fails, once the transport can take nothing more; null while it can. */
+  private get dead(): Error | null {
+    const cause = this.deadCause;
+    if (typeof cause !== 'function') return cause;
+    return (this.deadCause = cause());
+  }
+
+  /**
+   * Every write fails with `err`, queued ones included: the transport can take nothing more. A
+   * function is called only if a write needs the error (most connections end with none waiting,
+   * and an error's stack trace costs about as much as the rest of a closing handshake).
+   */
+  failAll(err: Error | (() => Error)): void {
+    if (this.deadCause !== null) return;
+    this.deadCause = err;
+    if (this.turns.hasWaiters) this.turns.failAll(this.dead!);
+    if (this.drainWaiters !== null) rejectAll(this.drainWaiters, this.dead!);
+    if (this.writtenWaiters !== null) rejectAll(this.writtenWaiters, this.dead!);
     this.deadline?.stop();
   }
 
   /** The transport is gone: fail what waits, free zlib. */
-  finish(err: Error): void {
+  finish(err: Error | (() => Error)): void {
     this.failAll(err);
     this.parts.compression?.compressor.close();
   }
