@@ -24,10 +24,7 @@ export function readRequestHead(socket: Duplex, limits: HeadLimits, timeoutMs: n
     reading.timer = setTimeout(onDeadline, timeoutMs, reading);
     const s = socket as ReadingSocket;
     s[kReading] = reading;
-    s.on('data', onData);
-    s.on('end', onGone);
-    s.on('close', onGone);
-    s.on('error', onError);
+    for (const [event, listener] of LISTENERS) s.on(event, listener);
   });
 }
 
@@ -47,10 +44,7 @@ class HeadReading {
     clearTimeout(this.timer);
     const s = this.socket as ReadingSocket;
     s[kReading] = undefined;
-    s.off('data', onData);
-    s.off('end', onGone);
-    s.off('close', onGone);
-    s.off('error', onError);
+    for (const [event, listener] of LISTENERS) s.off(event, listener);
   }
 
   fail(err: HandshakeError): void {
@@ -97,3 +91,11 @@ function onError(this: ReadingSocket, err: Error): void {
 function onDeadline(reading: HeadReading): void {
   reading.fail(new HandshakeError(408, 'handshake timed out'));
 }
+
+/** The socket's events while its head is read, and their shared listeners. */
+const LISTENERS: ReadonlyArray<readonly [string, Parameters<Duplex['on']>[1]]> = [
+  ['data', onData],
+  ['end', onGone],
+  ['close', onGone],
+  ['error', onError],
+];
