@@ -173,7 +173,7 @@ export class Driver extends DriverLifecycle implements ConnectionEvents, InboxPa
     if (this.lifecycle.closeInfo !== null) return;
     const info = this.lifecycle.transportClosed();
     const lifecycle = this.lifecycle;
-    this.writer.finish(lifecycle.writeError() ?? abnormalClosure('connection closed'));
+    this.writer.finish(() => lifecycle.writeError() ?? abnormalClosure('connection closed'));
     this.pingTracker?.rejectAll(() => lifecycle.readError() ?? abnormalClosure('connection closed'));
     this.liveness?.stop();
     this.inbox.finish();

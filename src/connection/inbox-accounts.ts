@@ -8,6 +8,7 @@
  * (`Inbox.chargeChunk`), so no peer can make a connection hold much more than `readBufferSize`,
  * whatever it sends. The inbox itself (`inbox.ts`) queues messages and hands them to reads.
  */
+import type { EndCause } from '../protocol/ending.js';
 import type { ProtocolError } from '../protocol/errors.js';
 import type { QueuedMessage } from './inbox.js';
 import type { InflationTarget } from './inflation.js';
@@ -19,6 +20,8 @@ export const MESSAGE_OVERHEAD = 256;
 
 /** What the inbox reads of the lifecycle: reads end with its cause. */
 export interface InboxLifecycle {
+  /** Why the connection is ending; null while open. Checked before `readError()`, which builds an error. */
+  readonly endCause: EndCause | null;
   readError(): Error | null;
   readonly endsQuietly: boolean;
   /** Our close frame is out: nobody may still be reading, so the transport is never paused. */

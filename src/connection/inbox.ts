@@ -127,8 +127,9 @@ export class Inbox extends WaitingReads {
     while (this.waiters.length > 0) {
       const kind = this.waiters[0]!.kind;
       const head = this.front;
-      const end = this.parts.lifecycle.readError();
-      if (head !== null && !head.complete && end !== null && !(head.ended && !this.inflationDead)) {
+      // Whether reads end, not the error they end with: a quiet end of iteration needs none built.
+      const ended = this.parts.lifecycle.endCause !== null;
+      if (head !== null && !head.complete && ended && !(head.ended && !this.inflationDead)) {
         // The connection ended in the middle of this message: it will never be complete. (One
         // that arrived whole and is still inflating will be: it is waited for.)
         this.queueHead++;
@@ -136,11 +137,11 @@ export class Inbox extends WaitingReads {
         continue;
       }
       if (head === null || (kind !== 'reader' && !head.complete)) {
-        if (head !== null || end === null) break;
+        if (head !== null || !ended) break;
         const waiter = this.waiters.shift()!;
-        const error = this.exhausted(end);
+        this.parts.onReadsExhausted();
         if (kind === 'iterate' && this.parts.lifecycle.endsQuietly) waiter.resolve(DONE);
-        else waiter.reject(error);
+        else waiter.reject(this.parts.lifecycle.readError()!);
         continue;
       }
       const waiter = this.waiters.shift()!;

@@ -18,8 +18,8 @@ export abstract class WriterOutput implements Flushable {
   /** @internal Flushable */
   flushScheduled = false;
   protected readonly parts: WriterParts;
-  /** The transport can take nothing more: every write fails with this. */
-  protected dead: Error | null = null;
+  /** The transport can take nothing more: every write fails with this (built when first needed). */
+  private deadCause: Error | (() => Error) | null = null;
   /** Writes waiting until the transport has their bytes, and until it drains (made when first needed). */
   private writtenWaiters: Array<Waiter<void>> | null = null;
   private drainWaiters: Array<Waiter<void>> | null = null;
@@ -31,6 +31,18 @@ export abstract class WriterOutput implements Flushable {
 
   constructor(parts: WriterParts) {
     this.parts = parts;
+  }
+
+  /** Why every write fails, once the transport can take nothing more; null while it can. */
+  protected get dead(): Error | null {
+    const cause = this.deadCause;
+    if (typeof cause !== 'function') return cause;
+    return (this.deadCause = cause());
+  }
+
+  /** The transport can take nothing more (without building the error yet). */
+  protected get failed(): boolean {
+    return this.deadCause !== null;
   }
 
   protected checkAlive(): void {
@@ -133,16 +145,16 @@ export abstract class WriterOutput implements Flushable {
   /** Writes still waiting at `deadline` fail, and the connection with them. Null clears it. */
   setDeadline(deadline: Date | number | null): void {
     this.deadline ??= new Deadline(() => this.onDeadline());
-    this.deadline.set(deadline, this.waiting > 0 && this.dead === null);
+    this.deadline.set(deadline, this.waiting > 0 && !this.failed);
   }
 
   /** Counts a write that is waiting, so the write deadline can see it. */
   protected track<T>(wait: Promise<T>): Promise<T> {
     this.waiting++;
-    this.deadline?.arm(this.dead === null);
+    this.deadline?.arm(!this.failed);
     const settle = (): void => {
       this.waiting--;
-      this.deadline?.arm(this.waiting > 0 && this.dead === null);
+      this.deadline?.arm(this.waiting > 0 && !this.failed);
     };
     wait.then(settle, settle);
     return wait;
@@ -155,17 +167,21 @@ export abstract class WriterOutput implements Flushable {
     this.parts.onWriteDeadline(err);
   }
 
-  /** Every write fails with `err`: the transport can take nothing more. */
-  failAll(err: Error): void {
-    if (this.dead !== null) return;
-    this.dead = err;
-    if (this.drainWaiters !== null) rejectAll(this.drainWaiters, err);
-    if (this.writtenWaiters !== null) rejectAll(this.writtenWaiters, err);
+  /**
+   * Every write fails with `err`: the transport can take nothing more. A function is called only
+   * if a write needs the error (most connections end with none waiting, and an error's stack
+   * trace costs about as much as the rest of a closing handshake).
+   */
+  failAll(err: Error | (() => Error)): void {
+    if (this.deadCause !== null) return;
+    this.deadCause = err;
+    if (this.drainWaiters !== null) rejectAll(this.drainWaiters, this.dead!);
+    if (this.writtenWaiters !== null) rejectAll(this.writtenWaiters, this.dead!);
     this.deadline?.stop();
   }
 
   /** The transport is gone: fail what waits, free zlib. */
-  finish(err: Error): void {
+  finish(err: Error | (() => Error)): void {
     this.failAll(err);
     this.parts.compression?.compressor.close();
   }

@@ -76,7 +76,7 @@ export class Writer extends WriterOutput implements FragmentSink {
     if (refused !== null) return Promise.reject(refused);
     const compression = this.compressionFor(payload.length);
     if (compression !== null) {
-      if (this.turns.idle && this.dead === null) {
+      if (this.turns.idle && !this.failed) {
         // A small message is compressed on this thread at once (null: it needs zlib's thread pool).
         try {
           const now = compression.compressor.compressNow(payload);
@@ -232,9 +232,9 @@ export class Writer extends WriterOutput implements FragmentSink {
   }
 
   /** Every write fails with `err`, those waiting for their turn included: the transport can take nothing more. */
-  override failAll(err: Error): void {
-    if (this.dead !== null) return;
-    this.turns.failAll(err);
+  override failAll(err: Error | (() => Error)): void {
+    if (this.failed) return;
     super.failAll(err);
+    if (this.turns.hasWaiters) this.turns.failAll(this.dead!);
   }
 }

@@ -220,7 +220,8 @@ export class RequestHeadParser extends HeadParser<RequestHead> {
     }
     if (target.length === 0 || target.includes(' ') || target.includes('\t')) throw new HeadParseError(400, 'malformed request target');
     if (version === null) throw new HeadParseError(400, 'malformed HTTP version');
-    this.method = method;
+    // The common method as the one shared string: a connection keeps its request's method.
+    this.method = method === 'GET' ? 'GET' : method;
     this.target = target;
     this.version = version;
   }

@@ -54,9 +54,9 @@ export function printServerError(err: unknown, request?: RequestSummary): void {
  * handler is done and the connection closed; it never rejects.
  */
 export function runHandler(conn: Conn, request: UpgradeRequest, handler: ConnHandler, onError: ServerErrorHandler): Promise<void> {
-  // Only a summary is kept for the report: the request and its headers may go once the handler
-  // is done with them.
-  const summary: RequestSummary = { method: request.method, url: request.url, remoteAddress: request.remoteAddress };
+  // Only what the report needs is kept, not the request and its headers (nor an object for it:
+  // this lives as long as the connection).
+  const { method, url, remoteAddress } = request;
   let handled: Promise<void>;
   try {
     handled = Promise.resolve(handler(conn, request));
@@ -68,7 +68,7 @@ export function runHandler(conn: Conn, request: UpgradeRequest, handler: ConnHan
   return handled.then(
     () => closeQuietly(conn, CloseNormalClosure, ''),
     (err: unknown) => {
-      if (!isDisconnect(err, conn)) reportSafely(onError, err, summary);
+      if (!isDisconnect(err, conn)) reportSafely(onError, err, { method, url, remoteAddress });
       return closeQuietly(conn, CloseInternalServerErr, 'internal error');
     },
   );

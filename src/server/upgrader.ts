@@ -16,7 +16,8 @@ export type { HandshakeFailure, HttpErrorResponse, UpgradeRequest } from './upgr
 export { PendingUpgrade } from './upgrade-request.js';
 export { isWebSocketUpgrade, subprotocols } from './request-inspection.js';
 import { type HeadersInit, HttpHeaders, headerEntries } from '../protocol/headers.js';
-import { type HeadLimits, type ParsedHead, type RequestHead, RequestHeadParser } from '../protocol/http-head.js';
+import type { HeadLimits, RequestHead } from '../protocol/http-head.js';
+import { type RefuseHead, readRequestHead } from './head-reader.js';
 import { STATUS_TEXT } from '../protocol/handshake.js';
 import { type ConnHandler, type RequestSummary, type ServerErrorHandler, printServerError, reportSafely, runHandler } from './run-handler.js';
 import { upgradeStream } from './http2.js';
@@ -83,6 +84,8 @@ export class Upgrader {
   /** The options this upgrader was made with (a copy). */
   readonly options: Readonly<UpgraderOptions>;
   private readonly deflate: PerMessageDeflateOptions | null;
+  /** One function for every socket whose request head is refused. */
+  private readonly refuseHead: RefuseHead = (socket, err) => this.answerError(socket, err, undefined);
 
   constructor(options: UpgraderOptions = {}) {
     this.options = { ...options };
@@ -174,9 +177,10 @@ export class Upgrader {
    * const conn = upgrader.accept(pending);
    * ```
    */
-  async readRequest(socket: Duplex): Promise<PendingUpgrade> {
-    const { head, rest } = await this.readHead(socket);
-    return this.check(socket, head, rest);
+  readRequest(socket: Duplex): Promise<PendingUpgrade> {
+    const timeout = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    // Not an async function: its frame would live through the wait for the head.
+    return readRequestHead(socket, this.options, timeout, this.refuseHead).then(({ head, rest }) => this.check(socket, head, rest));
   }
 
   /**
@@ -259,54 +263,6 @@ export class Upgrader {
       ...(httpRequest !== undefined ? { httpRequest } : {}),
     };
     return new PendingUpgrade(socket, request, info, rest);
-  }
-
-  /** Reads a request head off a raw socket, answering and closing on failure. */
-  private readHead(socket: Duplex): Promise<ParsedHead<RequestHead>> {
-    const parser = new RequestHeadParser(this.options);
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        socket.off('data', onData);
-        socket.off('end', onEnd);
-        socket.off('close', onEnd);
-        socket.off('error', onError);
-      };
-      const fail = (err: HandshakeError): void => {
-        cleanup();
-        this.answerError(socket, err, undefined);
-        reject(err);
-      };
-      const onData = (chunk: Buffer): void => {
-        let parsed: ParsedHead<RequestHead> | null;
-        try {
-          parsed = parser.push(chunk);
-        } catch (err) {
-          return fail(err instanceof HandshakeError ? err : new HandshakeError(400, String(err)));
-        }
-        if (parsed === null) return;
-        cleanup();
-        // Hold further bytes in the socket until the connection takes over.
-        socket.pause();
-        resolve(parsed);
-      };
-      const onEnd = (): void => {
-        cleanup();
-        socket.destroy();
-        reject(new HandshakeError(400, 'the connection closed during the handshake'));
-      };
-      const onError = (err: Error): void => {
-        cleanup();
-        socket.destroy();
-        reject(new HandshakeError(400, `socket error during the handshake: ${err.message}`));
-      };
-      // A request head sent one byte a second (slowloris) meets this deadline.
-      const timer = setTimeout(() => fail(new HandshakeError(408, 'handshake timed out')), this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
-      socket.on('data', onData);
-      socket.on('end', onEnd);
-      socket.on('close', onEnd);
-      socket.on('error', onError);
-    });
   }
 
   /** Answers a failed handshake with an HTTP error and closes the socket. */

@@ -120,7 +120,11 @@ export const handshakes: Group = {
         {
           title: `Connection churn, ${concurrency} concurrent cycles`,
           rawLabel: 'raw TCP',
-          rows: [rowOf('handshakes/s (raw TCP: connect, echo, close)', r, perSecond, { target: atLeast(1.05), unavailable: results.unavailable })],
+          rows: [
+            rowOf('handshakes/s (raw TCP: connect, echo, close)', r, perSecond, { target: atLeast(1.05), unavailable: results.unavailable }),
+            // What the server spent on each cycle: on a busy machine, far steadier than the rate.
+            rowOf('server CPU per handshake, µs (lower is better)', r, serverMicrosEach, { unavailable: results.unavailable }),
+          ],
           ...(failures.length > 0 ? { notes: [`Failed cycles: ${failures.join('; ')}.`] } : {}),
         },
       ],
@@ -169,3 +173,8 @@ export const deflate: Group = {
     };
   },
 };
+
+/** Server CPU time per completed cycle, in microseconds. */
+function serverMicrosEach(r: LoadResult): number {
+  return r.count > 0 ? (r.serverCpu * r.seconds * 1e6) / r.count : Number.NaN;
+}
