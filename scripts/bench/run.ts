@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { parseArgs } from 'node:util';
+import { NO_BUN_NOTE, findBun } from './bun.js';
 import { type BenchConfig, FULL, QUICK } from './config.js';
 import type { Context, GroupOutput } from './groups/common.js';
 import { GROUPS } from './groups/index.js';
@@ -96,8 +97,10 @@ function machine(): string[] {
     // not a git checkout
   }
   const { soft, hard } = openFileLimits();
+  const bun = findBun();
   return [
     `- CPU: ${model}, ${cpus().length} cores; kernel ${release()}; Node ${process.version}; ws ${wsVersion} (no native add-ons); rfc6455 ${commit}`,
+    bun === null ? `- ${NO_BUN_NOTE}` : `- Bun ${bun.version} (the \`bun\` dev dependency's binary, its built-in \`Bun.serve\` WebSocket server)`,
     `- Pinning: ${pin && hasTaskset() ? 'servers and in-process benchmarks on CPU 0, load generator on CPU 1 (taskset)' : 'none'}; open files ${soft}/${hard}`,
     `- Quiet gate: ${values['no-wait'] ? 'off' : `before each measurement, wait up to ${QUIET_GATE.maxWaitMs / 1000} s for other processes to use under ${QUIET_GATE.threshold * 100}% of a core`}`,
     values.profile
