@@ -27,6 +27,7 @@ const HELP = `Usage: npm run bench -- [options]
   --only G[,G...]     run only these groups: ${GROUPS.map((g) => g.name).join(', ')}
   --rounds N          rounds per figure
   --duration MS       measuring window of each round (after its warm-up)
+  --connections N     connections of the \`scale\` group (default ${FULL.scaleConnections}; the most that fit when fewer)
   --json FILE         also write every round's figures as JSON
   --no-pin            do not pin processes with taskset
   --no-wait           do not wait for other processes to go quiet before each measurement
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string' },
     duration: { type: 'string' },
+    connections: { type: 'string' },
     json: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'no-wait': { type: 'boolean', default: false },
@@ -64,6 +66,7 @@ const config: BenchConfig = {
   ...base,
   ...(values.rounds !== undefined ? { rounds: positive(values.rounds, '--rounds') } : {}),
   ...(values.duration !== undefined ? { timing: { ...base.timing, durationMs: positive(values.duration, '--duration') } } : {}),
+  ...(values.connections !== undefined ? { scaleConnections: positive(values.connections, '--connections') } : {}),
 };
 const selected = values.only === undefined ? GROUPS : selectGroups(values.only);
 const pin = !values['no-pin'];
