@@ -33,6 +33,8 @@ export class ActiveLoad {
   private windowFrom = Number.POSITIVE_INFINITY;
   private windowTo = Number.POSITIVE_INFINITY;
   private readonly samples: number[] = [];
+  /** Messages written so far. */
+  sent = 0;
 
   /** `frame`: the bytes of one message (a masked frame, or raw bytes for a TCP echo). */
   constructor(
@@ -76,8 +78,14 @@ export class ActiveLoad {
         const a = this.actives[i]!;
         a.sentAt.push(now);
         a.opened.socket.write(this.frame);
+        this.sent++;
       }
     }, TICK_MS);
+  }
+
+  /** Echoes timed so far (of messages sent inside the window). */
+  get timed(): number {
+    return this.samples.length;
   }
 
   openWindow(): void {
