@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIVE_FRACTION, RESERVED_FDS, RESERVED_PORTS, apportion, parsePortRange, planScale, sourceAddress } from '../../scripts/bench/scale-plan.js';
+import { ACTIVE_FRACTION, RESERVED_FDS, apportion, parsePortRange, perAddress, planScale, sourceAddress } from '../../scripts/bench/scale-plan.js';
 
 /** This machine: 20,000 open files for every process, Linux's default port range. */
 const HERE = { serverFiles: 20_000, loadFiles: 20_000, portsPerAddress: 28_232 };
@@ -27,23 +27,30 @@ describe('scale planning', () => {
     expect(plan.connections).toBe(50_000);
     expect(plan.active).toBe(50_000 * ACTIVE_FRACTION);
     expect(plan.workers.map((w) => w.connections)).toEqual([perWorker, perWorker, 50_000 - 2 * perWorker]);
-    expect(plan.workers.map((w) => w.address)).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    // 3,529 connections per address at most (an eighth of 28,232 ports): 6 + 6 + 3 addresses.
+    expect(perAddress(28_232)).toBe(3529);
+    expect(plan.workers.map((w) => w.addresses.length)).toEqual([6, 6, 3]);
+    expect(plan.workers[0]!.addresses.slice(0, 2)).toEqual(['127.0.0.2', '127.0.0.3']);
+    expect(plan.workers[2]!.addresses.at(-1)).toBe('127.0.0.16');
+    expect(plan.addressCount).toBe(15);
+    expect(new Set(plan.workers.flatMap((w) => w.addresses)).size).toBe(15);
     expect(plan.workers.reduce((sum, w) => sum + w.active, 0)).toBe(500);
     for (const w of plan.workers) expect(w.active).toBeLessThanOrEqual(w.connections);
   });
 
-  it('keeps each address under its ephemeral ports when those are scarcer than files', () => {
-    const plan = planScale(50_000, { ...ROOMY, loadFiles: 1_000_000, portsPerAddress: 10_000 });
-    expect(plan.workers).toHaveLength(Math.ceil(50_000 / (10_000 - RESERVED_PORTS)));
-    for (const w of plan.workers) expect(w.connections).toBeLessThanOrEqual(10_000 - RESERVED_PORTS);
-    expect(new Set(plan.workers.map((w) => w.address)).size).toBe(plan.workers.length);
+  it('keeps every address within its share of the ports, starting where it is told', () => {
+    const plan = planScale(50_000, { ...ROOMY, loadFiles: 1_000_000, portsPerAddress: 10_000 }, 20);
+    expect(plan.workers).toHaveLength(1);
+    const [worker] = plan.workers;
+    expect(worker!.addresses).toHaveLength(50_000 / perAddress(10_000));
+    expect(worker!.addresses[0]).toBe('127.0.0.22');
   });
 
   it('runs the largest N the server can hold here, and says why', () => {
     const plan = planScale(50_000, HERE);
     expect(plan.connections).toBe(20_000 - RESERVED_FDS);
     expect(plan.active).toBe(199);
-    expect(plan.workers).toEqual([{ address: '127.0.0.2', connections: 19_900, active: 199 }]);
+    expect(plan.workers).toEqual([{ addresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7'], connections: 19_900, active: 199 }]);
     expect(plan.reduced).toMatch(/asked for 50000 connections, running 19900: a server process may open 20000 files/);
   });
 

@@ -3,7 +3,7 @@
  * sending a 32 B message every 100 ms (open loop, spread evenly). Measured: the server's RSS and
  * heap per connection (forced GC, baseline subtracted, as in `idle`, taken after the active
  * window) and the active messages' round-trip p50/p99. The load runs in several processes with
- * their own loopback source addresses; when the server cannot hold N sockets here, the run uses
+ * several loopback source addresses each; when the server cannot hold N sockets here, the run uses
  * the largest N that fits and says so (scale-plan.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +11,7 @@ import { formatNumber } from '../format.js';
 import { cpuSeconds, openFileLimits } from '../proc.js';
 import { type RunningServer, startServer } from '../processes.js';
 import { ScaleWorker } from '../scale-workers.js';
-import { type ScalePlan, localPortCount, planScale, sourceAddress } from '../scale-plan.js';
+import { type ScalePlan, localPortCount, planScale } from '../scale-plan.js';
 import { latencyPercentiles } from '../stats.js';
 import type { Impl, Row } from '../table.js';
 import { type Context, type Group, type Subject, beforeMeasuring, endpointOf, message, rotate } from './common.js';
@@ -24,7 +24,8 @@ const WARM_UP_CONNECTIONS = 50;
 const CONCURRENCY = 100;
 /** At most this many rounds: each opens N connections per server. */
 const MAX_ROUNDS = 3;
-const OPEN_TIMEOUT_MS = 180_000;
+/** Opening is slow on a busy machine (a few hundred handshakes/s); a stuck one still ends. */
+const openTimeoutMs = (connections: number): number => 60_000 + 25 * connections;
 /** Long enough for thousands of samples, so that p99 is not the single worst one. */
 const MIN_WARMUP_MS = 1000;
 const MIN_WINDOW_MS = 3000;
@@ -45,15 +46,18 @@ interface RoundFigures {
 }
 
 /** The plan for this machine: the hard open-files limit applies to every child alike. */
-export function scalePlan(requested: number): ScalePlan {
+export function scalePlan(requested: number, firstAddress = 0): ScalePlan {
   const { hard } = openFileLimits();
   const files = Number.isFinite(hard) ? hard : 1_048_576;
-  return planScale(requested, { serverFiles: files, loadFiles: files, portsPerAddress: localPortCount() });
+  return planScale(requested, { serverFiles: files, loadFiles: files, portsPerAddress: localPortCount() }, firstAddress);
 }
 
 const windowMs = (ctx: Context): number => Math.max(MIN_WINDOW_MS, ctx.config.timing.durationMs);
 
-async function measureOne(ctx: Context, subject: Subject, plan: ScalePlan): Promise<RoundFigures> {
+async function measureOne(ctx: Context, subject: Subject, requested: number): Promise<RoundFigures> {
+  // Fresh source addresses every time (see `sourceAddress`).
+  const plan = scalePlan(requested, addressCursor);
+  addressCursor += plan.addressCount;
   let server: RunningServer | undefined;
   const workers: ScaleWorker[] = [];
   const started = performance.now();
@@ -68,8 +72,8 @@ async function measureOne(ctx: Context, subject: Subject, plan: ScalePlan): Prom
     const opened = await Promise.all(
       plan.workers.map((w, i) =>
         workers[i]!.request(
-          { type: 'open', endpoint: { ...endpoint, localAddress: sourceAddress(addressCursor++) }, connections: w.connections, active: w.active, size: MESSAGE_SIZE, intervalMs: INTERVAL_MS, concurrency: CONCURRENCY },
-          OPEN_TIMEOUT_MS,
+          { type: 'open', endpoint, addresses: w.addresses, connections: w.connections, active: w.active, size: MESSAGE_SIZE, intervalMs: INTERVAL_MS, concurrency: CONCURRENCY },
+          openTimeoutMs(w.connections),
         ),
       ),
     );
@@ -115,7 +119,9 @@ export const scale: Group = {
   async run(ctx) {
     const plan = scalePlan(ctx.config.scaleConnections);
     if (plan.reduced !== null) ctx.log(`[scale] NOTE: ${plan.reduced}`);
-    ctx.log(`[scale] ${plan.connections} connections (${plan.active} active) from ${plan.workers.length} load process(es) of ${plan.workers.map((w) => w.connections).join(' + ')}, each on a fresh loopback source address`);
+    ctx.log(
+      `[scale] ${plan.connections} connections (${plan.active} active) from ${plan.workers.length} load process(es) of ${plan.workers.map((w) => w.connections).join(' + ')}, over ${plan.addressCount} loopback source addresses (fresh ones for each server)`,
+    );
     const subjects = memorySubjects();
     const figures = { rss: {} as Figures, heap: {} as Figures, p50: {} as Figures, p99: {} as Figures, cpu: {} as Figures };
     const errors: string[] = [];
@@ -126,7 +132,7 @@ export const scale: Group = {
       for (const s of rotate(subjects, round)) {
         try {
           await beforeMeasuring(ctx);
-          const r = await measureOne(ctx, s, plan);
+          const r = await measureOne(ctx, s, plan.requested);
           (figures.rss[s.impl] ??= []).push(r.rssKiB);
           (figures.heap[s.impl] ??= []).push(r.heapKiB);
           (figures.p50[s.impl] ??= []).push(r.p50);
@@ -149,7 +155,7 @@ export const scale: Group = {
       { label: 'server CPU, % of a core', values: figures.cpu },
     ];
     const notes = [
-      `${plan.connections.toLocaleString('en-US')} connections from ${plan.workers.length} load process(es) on their own loopback addresses; ${plan.active} of them active, each sending a ${MESSAGE_SIZE} B binary message every ${INTERVAL_MS} ms (open loop, spread evenly: ${formatNumber((plan.active * 1000) / INTERVAL_MS)} messages/s in all) and timing its echo inside a ${windowMs(ctx) / 1000} s window; the rest idle.`,
+      `${plan.connections.toLocaleString('en-US')} connections from ${plan.workers.length} load process(es) over ${plan.addressCount} loopback source addresses; ${plan.active} of them active, each sending a ${MESSAGE_SIZE} B binary message every ${INTERVAL_MS} ms (open loop, spread evenly: ${formatNumber((plan.active * 1000) / INTERVAL_MS)} messages/s in all) and timing its echo inside a ${windowMs(ctx) / 1000} s window; the rest idle.`,
       'Memory after the active window, forced GC, baseline (fresh server, 50 connections opened and closed) subtracted, divided by all connections. Heap: V8 `heapUsed` for node servers.',
       ...(subjects.some((s) => s.impl === 'bun') ? [HEAP_NOTE] : []),
       ...(plan.reduced !== null ? [`**Fewer connections than asked:** ${plan.reduced}.`] : []),

@@ -4,6 +4,7 @@
  * ones (loadgen/active.ts) when told, one request at a time over IPC, one answer per request.
  */
 import type { Endpoint } from '../jobs.js';
+import { apportion } from '../scale-plan.js';
 import { ActiveLoad, type ActiveResult } from './active.js';
 import { type Opened, openMany } from './connect.js';
 import { verifyEcho } from './echo.js';
@@ -13,6 +14,8 @@ import { binaryPayload } from './payloads.js';
 export interface OpenRequest {
   type: 'open';
   endpoint: Endpoint;
+  /** Source addresses, each taking an about equal share of the connections. */
+  addresses: string[];
   connections: number;
   active: number;
   size: number;
@@ -34,7 +37,11 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
   switch (request.type) {
     case 'open': {
       const { endpoint, size } = request;
-      conns = await openMany(endpoint, request.connections, request.concurrency);
+      const { addresses } = request;
+      const shares = apportion(request.connections, addresses.map(() => 1));
+      const concurrency = Math.max(1, Math.ceil(request.concurrency / addresses.length));
+      const groups = await Promise.all(addresses.map((localAddress, i) => openMany({ ...endpoint, localAddress }, shares[i]!, concurrency)));
+      conns = groups.flat();
       const payload = binaryPayload(size);
       const frame = endpoint.kind === 'ws' ? clientDataFrame(payload) : payload;
       const actives = conns.slice(0, request.active);
