@@ -16,7 +16,7 @@ export const SERVER_CPU = 0;
 export const LOAD_CPU = 1;
 
 /** Environment of every child: `ws` without native add-ons even if some get installed. */
-const CHILD_ENV = { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
+export const CHILD_ENV = { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
 
 export interface Launch {
   /** Pin with `taskset` (when it is installed). */

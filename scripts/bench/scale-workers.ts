@@ -6,9 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { WorkerReply, WorkerRequest } from './loadgen/scale-worker.js';
-import { BUILD_ROOT, LOAD_CPU, type Launch, command } from './processes.js';
-
-const CHILD_ENV = { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
+import { BUILD_ROOT, CHILD_ENV, LOAD_CPU, type Launch, command } from './processes.js';
 
 export class ScaleWorker {
   private readonly exited: Promise<void>;
