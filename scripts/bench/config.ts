@@ -10,6 +10,8 @@ export interface BenchConfig {
   timing: Timing;
   /** Connections held open in the idle-memory scenario. */
   idleConnections: number;
+  /** Connections asked for in the idle-at-scale scenario (fewer when the machine cannot hold them). */
+  scaleConnections: number;
   /** Clients of the broadcast scenario, and broadcasts kept in flight. */
   broadcastClients: number;
   broadcastWindow: number;
@@ -26,6 +28,7 @@ export const FULL: BenchConfig = {
   rounds: 5,
   timing: { warmupMs: 500, durationMs: 1500 },
   idleConnections: 5000,
+  scaleConnections: 50_000,
   broadcastClients: 1000,
   broadcastWindow: 16,
   broadcastSize: 64,

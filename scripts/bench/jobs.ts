@@ -14,6 +14,8 @@ export interface Endpoint {
   offerDeflate?: boolean;
   /** The request path (default '/'), e.g. socket.io's `/socket.io/?EIO=4&transport=websocket`. */
   path?: string;
+  /** The client's source address (default: the kernel's choice), to spread connections over loopback addresses. */
+  localAddress?: string;
 }
 
 export interface Timing {

@@ -16,7 +16,7 @@ export const SERVER_CPU = 0;
 export const LOAD_CPU = 1;
 
 /** Environment of every child: `ws` without native add-ons even if some get installed. */
-const CHILD_ENV = { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
+export const CHILD_ENV = { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
 
 export interface Launch {
   /** Pin with `taskset` (when it is installed). */
@@ -37,9 +37,9 @@ export function hasTaskset(): boolean {
   return tasksetAvailable;
 }
 
-/** The command line for a node process on `cpu`, wrapped in `taskset` when pinning. */
-export function command(cpu: number, nodeArgs: string[], launch: Launch): string[] {
-  const argv = [process.execPath, ...nodeArgs];
+/** The command line for a node (or other `executable`) process on `cpu`, wrapped in `taskset` when pinning. */
+export function command(cpu: number, nodeArgs: string[], launch: Launch, executable = process.execPath): string[] {
+  const argv = [executable, ...nodeArgs];
   return launch.pin && hasTaskset() ? ['taskset', '-c', String(cpu), ...argv] : argv;
 }
 
@@ -65,6 +65,8 @@ export interface ServerSpec {
   nodeFlags?: string[];
   /** Open an IPC channel (for the memory probe). */
   ipc?: boolean;
+  /** The `bun` binary to run the script on instead of node (`nodeFlags` and `ipc` then do not apply). */
+  bun?: string;
 }
 
 export class RunningServer {
@@ -122,8 +124,10 @@ export class RunningServer {
 
 /** Starts a server and waits for its `listening on <url>` line. */
 export function startServer(spec: ServerSpec, launch: Launch): Promise<RunningServer> {
-  const argv = command(SERVER_CPU, [...(spec.nodeFlags ?? []), join(BUILD_ROOT, spec.script), '--port', '0', '--host', '127.0.0.1', ...(spec.args ?? [])], launch);
-  const child = spawn(argv[0]!, argv.slice(1), { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe', ...(spec.ipc === true ? (['ipc'] as const) : [])] });
+  const script = [join(BUILD_ROOT, spec.script), '--port', '0', '--host', '127.0.0.1', ...(spec.args ?? [])];
+  const argv = spec.bun === undefined ? command(SERVER_CPU, [...(spec.nodeFlags ?? []), ...script], launch) : command(SERVER_CPU, script, launch, spec.bun);
+  const ipc = spec.ipc === true && spec.bun === undefined;
+  const child = spawn(argv[0]!, argv.slice(1), { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])] });
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => {

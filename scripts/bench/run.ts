@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { parseArgs } from 'node:util';
+import { NO_BUN_NOTE, findBun } from './bun.js';
 import { type BenchConfig, FULL, QUICK } from './config.js';
 import type { Context, GroupOutput } from './groups/common.js';
 import { GROUPS } from './groups/index.js';
@@ -26,6 +27,7 @@ const HELP = `Usage: npm run bench -- [options]
   --only G[,G...]     run only these groups: ${GROUPS.map((g) => g.name).join(', ')}
   --rounds N          rounds per figure
   --duration MS       measuring window of each round (after its warm-up)
+  --connections N     connections of the \`scale\` group (default ${FULL.scaleConnections}; the most that fit when fewer)
   --json FILE         also write every round's figures as JSON
   --no-pin            do not pin processes with taskset
   --no-wait           do not wait for other processes to go quiet before each measurement
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string' },
     duration: { type: 'string' },
+    connections: { type: 'string' },
     json: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'no-wait': { type: 'boolean', default: false },
@@ -63,6 +66,7 @@ const config: BenchConfig = {
   ...base,
   ...(values.rounds !== undefined ? { rounds: positive(values.rounds, '--rounds') } : {}),
   ...(values.duration !== undefined ? { timing: { ...base.timing, durationMs: positive(values.duration, '--duration') } } : {}),
+  ...(values.connections !== undefined ? { scaleConnections: positive(values.connections, '--connections') } : {}),
 };
 const selected = values.only === undefined ? GROUPS : selectGroups(values.only);
 const pin = !values['no-pin'];
@@ -96,8 +100,10 @@ function machine(): string[] {
     // not a git checkout
   }
   const { soft, hard } = openFileLimits();
+  const bun = findBun();
   return [
     `- CPU: ${model}, ${cpus().length} cores; kernel ${release()}; Node ${process.version}; ws ${wsVersion} (no native add-ons); rfc6455 ${commit}`,
+    bun === null ? `- ${NO_BUN_NOTE}` : `- Bun ${bun.version} (the \`bun\` dev dependency's binary, its built-in \`Bun.serve\` WebSocket server)`,
     `- Pinning: ${pin && hasTaskset() ? 'servers and in-process benchmarks on CPU 0, load generator on CPU 1 (taskset)' : 'none'}; open files ${soft}/${hard}`,
     `- Quiet gate: ${values['no-wait'] ? 'off' : `before each measurement, wait up to ${QUIET_GATE.maxWaitMs / 1000} s for other processes to use under ${QUIET_GATE.threshold * 100}% of a core`}`,
     values.profile

@@ -5,9 +5,12 @@
 import { formatPercent, formatRatio, formatSummary } from './format.js';
 import { summarize } from './stats.js';
 
-/** The three implementations measured side by side: the physical baseline, `ws`, and ours. */
-export type Impl = 'raw' | 'ws' | 'ours';
-export const IMPLS: readonly Impl[] = ['raw', 'ws', 'ours'];
+/**
+ * The implementations measured side by side: the physical baseline, `ws`, ours, and Bun's
+ * built-in server (an anchor from outside Node; its column shows only where it was measured).
+ */
+export type Impl = 'raw' | 'ws' | 'ours' | 'bun';
+export const IMPLS: readonly Impl[] = ['raw', 'ws', 'ours', 'bun'];
 
 /** A goal stated as a ratio of medians: ours / ws (or ours / raw) at least or at most `ratio`. */
 export interface Target {
@@ -67,19 +70,30 @@ function cell(row: Row, impl: Impl): string {
   return values === undefined || values.length === 0 ? '—' : formatSummary(summarize(values));
 }
 
+/** Whether any row has a Bun figure or a reason for lacking one: the Bun column shows only then. */
+function hasBun(table: Table): boolean {
+  return table.rows.some((r) => (r.values.bun?.length ?? 0) > 0 || r.unavailable?.bun !== undefined);
+}
+
 export function renderTable(table: Table): string {
   const hasRaw = table.rawLabel !== undefined;
+  const bun = hasBun(table);
   const hasTarget = table.rows.some((r) => r.target !== undefined);
   const ws = table.columns?.ws ?? 'ws';
   const ours = table.columns?.ours ?? 'rfc6455';
-  const head = ['', ...(hasRaw ? [table.rawLabel!] : []), ws, ours, `${ours}/${ws}`];
+  const bunLabel = table.columns?.bun ?? 'Bun';
+  const head = ['', ...(hasRaw ? [table.rawLabel!] : []), ws, ours, ...(bun ? [bunLabel] : []), `${ours}/${ws}`];
+  if (bun) head.push(`${ours}/${bunLabel}`);
   if (hasRaw) head.push(`${ours}/${table.rawLabel!}`);
   if (hasTarget) head.push('target');
   const lines = [`### ${table.title}`, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const row of table.rows) {
     const cells = [row.label];
     if (hasRaw) cells.push(cell(row, 'raw'));
-    cells.push(cell(row, 'ws'), cell(row, 'ours'), ratioCell(row, 'ws'));
+    cells.push(cell(row, 'ws'), cell(row, 'ours'));
+    if (bun) cells.push(cell(row, 'bun'));
+    cells.push(ratioCell(row, 'ws'));
+    if (bun) cells.push(ratioCell(row, 'bun'));
     if (hasRaw) cells.push(ratioCell(row, 'raw'));
     if (hasTarget) cells.push(targetCell(row, table.rawLabel));
     lines.push(`| ${cells.join(' | ')} |`);
@@ -118,7 +132,7 @@ export interface CpuRow {
  */
 export function renderCpuTable(title: string, rows: CpuRow[], rawLabel = 'raw TCP'): string {
   const impls = IMPLS.filter((impl) => rows.some((r) => (r.server[impl]?.length ?? 0) > 0));
-  const names: Record<Impl, string> = { raw: rawLabel, ws: 'ws', ours: 'rfc6455' };
+  const names: Record<Impl, string> = { raw: rawLabel, ws: 'ws', ours: 'rfc6455', bun: 'Bun' };
   const head = ['', ...impls.map((i) => `${names[i]}: server / load / other`)];
   const lines = [`#### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const row of rows) {

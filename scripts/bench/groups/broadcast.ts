@@ -6,13 +6,16 @@
 import { formatNumber } from '../format.js';
 import { assertOpenFiles } from '../processes.js';
 import type { Subject } from './common.js';
-import { type Group, type Measurement, cpuRows, measureServers, perSecond, rowOf } from './common.js';
+import { type Group, type Measurement, cpuRows, measureServers, perSecond, rowOf, withBun } from './common.js';
 
-const SUBJECTS: Subject[] = [
-  { impl: 'raw', kind: 'tcp', spec: { script: 'scripts/bench/servers/broadcast-tcp.js' } },
-  { impl: 'ws', kind: 'ws', spec: { script: 'scripts/bench/servers/broadcast-ws.js' } },
-  { impl: 'ours', kind: 'ws', spec: { script: 'scripts/bench/servers/broadcast-ours.js' } },
-];
+const SUBJECTS: Subject[] = withBun(
+  [
+    { impl: 'raw', kind: 'tcp', spec: { script: 'scripts/bench/servers/broadcast-tcp.js' } },
+    { impl: 'ws', kind: 'ws', spec: { script: 'scripts/bench/servers/broadcast-ws.js' } },
+    { impl: 'ours', kind: 'ws', spec: { script: 'scripts/bench/servers/broadcast-ours.js' } },
+  ],
+  'scripts/bench/servers/bun-broadcast.js',
+);
 
 export const broadcast: Group = {
   name: 'broadcast',
@@ -35,7 +38,10 @@ export const broadcast: Group = {
               unavailable: results.unavailable,
             }),
           ],
-          notes: ['A delivery is one message arriving at one client. One client publishes; every message goes to all clients, the publisher included.'],
+          notes: [
+            'A delivery is one message arriving at one client. One client publishes; every message goes to all clients, the publisher included.',
+            'Bun: every connection subscribes to one topic and each message goes out with `server.publish` (framed once, like our PreparedMessage).',
+          ],
         },
       ],
       cpu: { title: 'CPU during broadcast', rows: cpuRows(measurements, results) },

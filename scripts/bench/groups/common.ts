@@ -3,6 +3,7 @@
  * servers with the same load, round by round, with the order of servers rotated each round so
  * that no implementation always runs first (or always right after a heavy one).
  */
+import { findBun } from '../bun.js';
 import type { BenchConfig } from '../config.js';
 import type { Endpoint, Job, LoadResult } from '../jobs.js';
 import { type Launch, type LoadGenerator, type RunningServer, type ServerSpec, startServer } from '../processes.js';
@@ -46,6 +47,19 @@ export interface Subject {
   /** Shown instead of figures when this server cannot start (e.g. a flag it does not have yet). */
   unavailableIfNoStart?: string;
 }
+
+/**
+ * `subjects` and, when the Bun binary is installed, Bun running `script` (compiled, relative to
+ * the build root) with `args`; without the binary, Bun is left out (run.ts has said so once).
+ */
+export function withBun(subjects: Subject[], script: string, options: { args?: string[]; offerDeflate?: boolean } = {}): Subject[] {
+  const bun = findBun();
+  if (bun === null) return subjects;
+  const spec: ServerSpec = { script, bun: bun.path, ...(options.args !== undefined ? { args: options.args } : {}) };
+  return [...subjects, { impl: 'bun', kind: 'ws', spec, ...(options.offerDeflate === true ? { offerDeflate: true } : {}) }];
+}
+
+export const BUN_ECHO = 'scripts/bench/servers/bun-echo.js';
 
 export interface Measurement {
   key: string;

@@ -17,7 +17,7 @@ interface FanoutResult {
 }
 
 interface FanoutSubject {
-  impl: Impl;
+  impl: Exclude<Impl, 'bun'>; // no Bun anchor: fan-out compares the Hub with socket.io
   kind: 'hub' | 'socketio';
   script: string;
   processes: number;

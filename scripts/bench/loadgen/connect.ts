@@ -25,7 +25,7 @@ export interface Reader {
 const ignore: ChunkHandler = () => {};
 
 /** Connects with reads routed to `reader.onData`. */
-export function connectReader(endpoint: Pick<Endpoint, 'host' | 'port'>, onData: ChunkHandler = ignore): Reader {
+export function connectReader(endpoint: Pick<Endpoint, 'host' | 'port' | 'localAddress'>, onData: ChunkHandler = ignore): Reader {
   const reader: Reader = {
     socket: undefined as unknown as Socket,
     onData,
@@ -33,6 +33,7 @@ export function connectReader(endpoint: Pick<Endpoint, 'host' | 'port'>, onData:
   reader.socket = netConnect({
     host: endpoint.host,
     port: endpoint.port,
+    ...(endpoint.localAddress !== undefined ? { localAddress: endpoint.localAddress } : {}),
     noDelay: true,
     onread: {
       buffer: READ_BUFFER,
