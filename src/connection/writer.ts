@@ -57,7 +57,17 @@ export class Writer extends WriterOutput implements FragmentSink {
   private compressEnabled = true;
   /** The open writer's message is compressed. */
   private writerCompressed = false;
-  private readonly turns = new TurnQueue();
+  /** Made when a write first takes a turn (a compression, a streamed message): most connections never do. */
+  private turnQueue: TurnQueue | null = null;
+
+  /** Nobody holds the turn and nobody waits: a write may go straight through. */
+  private get turnsIdle(): boolean {
+    return this.turnQueue === null || this.turnQueue.idle;
+  }
+
+  private get turns(): TurnQueue {
+    return (this.turnQueue ??= new TurnQueue());
+  }
 
   // ---------------------------------------------------------------- messages
 
@@ -76,7 +86,7 @@ export class Writer extends WriterOutput implements FragmentSink {
     if (refused !== null) return Promise.reject(refused);
     const compression = this.compressionFor(payload.length);
     if (compression !== null) {
-      if (this.turns.idle && !this.failed) {
+      if (this.turnsIdle && !this.failed) {
         // A small message is compressed on this thread at once (null: it needs zlib's thread pool).
         try {
           const now = compression.compressor.compressNow(payload);
@@ -87,7 +97,7 @@ export class Writer extends WriterOutput implements FragmentSink {
       }
       return this.withTurn(options, async () => ({ after: this.append(type, await compression.compressor.compress(payload), true, true, options) }));
     }
-    if (this.turns.idle) return this.appendOrReject(type, payload, options);
+    if (this.turnsIdle) return this.appendOrReject(type, payload, options);
     return this.withTurn(options, () => Promise.resolve({ after: this.append(type, payload, false, false, options) }));
   }
 
@@ -110,7 +120,7 @@ export class Writer extends WriterOutput implements FragmentSink {
         this.parts.sender.encoded(message.serverFrame());
         return this.afterAppend(false, options);
       };
-      if (!this.turns.idle) return this.withTurn(options, () => Promise.resolve({ after: append() }));
+      if (!this.turnsIdle) return this.withTurn(options, () => Promise.resolve({ after: append() }));
       try {
         return append();
       } catch (err) {
@@ -181,7 +191,7 @@ export class Writer extends WriterOutput implements FragmentSink {
    * `close()` waits for this so that its close frame follows what was written before it.
    */
   whenIdle(): Promise<void> | null {
-    if (this.turns.idle) return null;
+    if (this.turnsIdle) return null;
     return this.turns.acquire().then(() => this.turns.release());
   }
 
@@ -228,13 +238,13 @@ export class Writer extends WriterOutput implements FragmentSink {
 
   /** Writes waiting for their turn fail, saying why (our close frame is out); bytes already queued still go. */
   stopQueued(): void {
-    if (this.turns.hasWaiters) this.turns.failAll(this.parts.writeError() ?? new CloseSentError());
+    if (this.turnQueue?.hasWaiters) this.turnQueue.failAll(this.parts.writeError() ?? new CloseSentError());
   }
 
   /** Every write fails with `err`, those waiting for their turn included: the transport can take nothing more. */
   override failAll(err: Error | (() => Error)): void {
     if (this.failed) return;
     super.failAll(err);
-    if (this.turns.hasWaiters) this.turns.failAll(this.dead!);
+    if (this.turnQueue?.hasWaiters) this.turnQueue.failAll(this.dead!);
   }
 }

@@ -91,7 +91,8 @@ export class ConnectionCore implements FrameHandler {
   private frame: FrameHeader | null = null;
   private readonly message: ReceivingMessage = { opcode: 0, frames: 0, bytes: 0 };
   private messageCompressed = false;
-  private readonly utf8 = new Utf8Validator();
+  /** Made at the first uncompressed text message: an idle or binary-only connection never needs one. */
+  private utf8: Utf8Validator | null = null;
   /** The pieces of a control frame split across reads (rare: made when needed). */
   private controlPieces: Buffer[] | null = null;
 
@@ -187,7 +188,7 @@ export class ConnectionCore implements FrameHandler {
     if (this.readingDone) return;
     if (checkFrameHeader(h, this, this.message)) {
       this.messageCompressed = h.rsv1;
-      this.utf8.reset();
+      if (h.opcode === Opcode.Text && !h.rsv1) (this.utf8 ??= new Utf8Validator()).reset();
       this.frame = h;
       this.events.onMessageStart(h.opcode as DataOpcode, h.rsv1);
       return;
@@ -203,7 +204,7 @@ export class ConnectionCore implements FrameHandler {
       return;
     }
     // §8.1: fail as soon as invalid UTF-8 is seen, not at the end of the message.
-    if (this.message.opcode === Opcode.Text && !this.messageCompressed && !this.utf8.write(data)) {
+    if (this.message.opcode === Opcode.Text && !this.messageCompressed && !this.utf8!.write(data)) {
       throw new ProtocolError(CloseInvalidFramePayloadData, 'text message is not valid UTF-8');
     }
     this.events.onMessageData(data);
@@ -221,7 +222,7 @@ export class ConnectionCore implements FrameHandler {
       return;
     }
     if (!h.fin) return;
-    if (this.message.opcode === Opcode.Text && !this.messageCompressed && !this.utf8.isComplete()) {
+    if (this.message.opcode === Opcode.Text && !this.messageCompressed && !this.utf8!.isComplete()) {
       throw new ProtocolError(CloseInvalidFramePayloadData, 'text message ends inside a UTF-8 sequence');
     }
     this.message.opcode = 0;

@@ -18,7 +18,8 @@ import { Slab, sharedSlab } from './slab.js';
 export class Outbox {
   private readonly coalesceLimit: number;
   private readonly slab: Slab;
-  private ready: Buffer[] = [];
+  /** Made at the first frame after a take: an idle connection keeps no array. */
+  private ready: Buffer[] | null = null;
   private readyBytes = 0;
   /** The open region: `region[regionStart, regionEnd)` holds encoded frames not yet taken. */
   private region: Buffer | null = null;
@@ -68,7 +69,8 @@ export class Outbox {
   take(): Buffer[] {
     this.sealRegion();
     const out = this.ready;
-    this.ready = [];
+    if (out === null) return [];
+    this.ready = null;
     this.readyBytes = 0;
     return out;
   }
@@ -115,7 +117,7 @@ export class Outbox {
   private sealRegion(): void {
     if (this.region === null) return;
     if (this.regionEnd > this.regionStart) {
-      this.ready.push(this.region.subarray(this.regionStart, this.regionEnd));
+      (this.ready ??= []).push(this.region.subarray(this.regionStart, this.regionEnd));
       this.readyBytes += this.regionEnd - this.regionStart;
     }
     this.region = null;
@@ -123,7 +125,7 @@ export class Outbox {
   }
 
   private pushReady(bytes: Buffer): void {
-    this.ready.push(bytes);
+    (this.ready ??= []).push(bytes);
     this.readyBytes += bytes.length;
   }
 }
