@@ -82,11 +82,15 @@ export abstract class InboxAccounts implements InflationTarget {
 
   /** Messages received whole (or still inflating) that the application has not read: a failure's close frame waits for them. */
   get hasUndelivered(): boolean {
-    const deliverable = (m: QueuedMessage): boolean => m.complete || (m.ended && !this.inflationDead);
     const streamed = this.stream?.message ?? null;
-    if (streamed !== null && deliverable(streamed)) return true;
-    for (let i = this.queueHead; i < this.queue.length; i++) if (deliverable(this.queue[i]!)) return true;
+    if (streamed !== null && this.deliverable(streamed)) return true;
+    for (let i = this.queueHead; i < this.queue.length; i++) if (this.deliverable(this.queue[i]!)) return true;
     return false;
+  }
+
+  /** The message is whole, or arrived whole and is still inflating: it will be delivered. */
+  protected deliverable(m: QueuedMessage): boolean {
+    return m.complete || (m.ended && !this.inflationDead);
   }
 
   /** True when a read is waiting: worth calling {@link service} after new input. */

@@ -129,7 +129,7 @@ export class Inbox extends WaitingReads {
       const head = this.front;
       // Whether reads end, not the error they end with: a quiet end of iteration needs none built.
       const ended = this.parts.lifecycle.endCause !== null;
-      if (head !== null && !head.complete && ended && !(head.ended && !this.inflationDead)) {
+      if (head !== null && ended && !this.deliverable(head)) {
         // The connection ended in the middle of this message: it will never be complete. (One
         // that arrived whole and is still inflating will be: it is waited for.)
         this.queueHead++;

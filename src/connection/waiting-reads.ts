@@ -69,12 +69,6 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
     return waiter.promise;
   }
 
-  /** The error a read ends with; the first such read lets a failure's close frame go (see `onReadsExhausted`). */
-  protected exhausted(end: Error): Error {
-    this.parts.onReadsExhausted();
-    return end;
-  }
-
   /** A read gave up (its signal fired). */
   private forget(waiter: Waiter<ReadResult>): void {
     removeWaiter(this.waiters, waiter as ReadWaiter);
@@ -95,7 +89,9 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
   /** @internal */
   readEnd(): Error | null {
     const end = this.parts.lifecycle.readError();
-    return end === null ? null : this.exhausted(end);
+    // The first read that ends lets a failure's close frame go (see `onReadsExhausted`).
+    if (end !== null) this.parts.onReadsExhausted();
+    return end;
   }
 
   /** @internal */

@@ -85,18 +85,7 @@ export class Writer extends WriterOutput implements FragmentSink {
     const refused = this.parts.writeError();
     if (refused !== null) return Promise.reject(refused);
     const compression = this.compressionFor(payload.length);
-    if (compression !== null) {
-      if (this.turnsIdle && !this.failed) {
-        // A small message is compressed on this thread at once (null: it needs zlib's thread pool).
-        try {
-          const now = compression.compressor.compressNow(payload);
-          if (now !== null) return this.append(type, now, true, true, options);
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      }
-      return this.withTurn(options, async () => ({ after: this.append(type, await compression.compressor.compress(payload), true, true, options) }));
-    }
+    if (compression !== null) return this.compressAndAppend(type, payload, compression.compressor, options);
     if (this.turnsIdle) return this.appendOrReject(type, payload, options);
     return this.withTurn(options, () => Promise.resolve({ after: this.append(type, payload, false, false, options) }));
   }
@@ -107,9 +96,7 @@ export class Writer extends WriterOutput implements FragmentSink {
     const compression = this.compressionFor(message.data.length);
     if (compression !== null && !compression.prepared.shareable) {
       // With context takeover, each connection's compressor state differs: compress here.
-      return this.withTurn(options, async () => ({
-        after: this.append(message.type, await compression.compressor.compress(message.data), true, true, options),
-      }));
+      return this.compressAndAppend(message.type, message.data, compression.compressor, options);
     }
     if (compression === null) {
       // Uncompressed: the frame (or, for a client, the payload to mask) exists already, so the
@@ -200,6 +187,22 @@ export class Writer extends WriterOutput implements FragmentSink {
   private compressionFor(size: number): WriteCompression | null {
     const c = this.parts.compression;
     return c !== null && this.compressEnabled && size >= c.threshold ? c : null;
+  }
+
+  /**
+   * Compresses a whole message with this connection's context and appends it: at once when it is
+   * small and no write holds the turn (zlib on this thread), otherwise in turn.
+   */
+  private compressAndAppend(type: DataMessageType, payload: Buffer, compressor: Compressor, options: WriteOptions | undefined): Promise<void> {
+    if (this.turnsIdle && !this.failed) {
+      try {
+        const now = compressor.compressNow(payload);
+        if (now !== null) return this.append(type, now, true, true, options);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.withTurn(options, async () => ({ after: this.append(type, await compressor.compress(payload), true, true, options) }));
   }
 
   /** Appends a whole message; returns what the caller waits for. Throws when it cannot be sent. */
