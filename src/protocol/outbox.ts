@@ -25,6 +25,10 @@ export class Outbox {
   private region: Buffer | null = null;
   private regionStart = 0;
   private regionEnd = 0;
+  /** Where the room reserved for the open region ends (`regionEnd` may grow up to it). */
+  private regionRoom = 0;
+  /** Bytes of the last batch taken: the room asked for the next one. */
+  private lastBatch = 0;
 
   constructor(coalesceLimit: number, slab: Slab = sharedSlab) {
     this.coalesceLimit = coalesceLimit;
@@ -70,9 +74,25 @@ export class Outbox {
     this.sealRegion();
     const out = this.ready;
     if (out === null) return [];
+    const bytes = this.readyBytes;
     this.ready = null;
     this.readyBytes = 0;
-    return out;
+    this.lastBatch = bytes;
+    // Regions split because other connections allocated between this one's frames (a broadcast
+    // bigger than the last): join them, since one buffer costs the socket far less than a write
+    // per region. Small in all means each piece was copied here, none is held by reference.
+    return out.length > 1 && bytes <= this.coalesceLimit ? [this.join(out, bytes)] : out;
+  }
+
+  private join(pieces: Buffer[], bytes: number): Buffer {
+    const offset = this.slab.allocate(this, bytes);
+    const joined = this.slab.allocated;
+    let at = offset;
+    for (const piece of pieces) {
+      piece.copy(joined, at);
+      at += piece.length;
+    }
+    return joined.subarray(offset, at);
   }
 
   private pushLarge(first: number, payload: Uint8Array, maskKey: number | null): boolean {
@@ -97,31 +117,37 @@ export class Outbox {
   /** Makes room for `n` more bytes at the end of the open region; returns the region's buffer. */
   private reserve(n: number): Buffer {
     const region = this.region;
-    if (
-      region !== null &&
-      this.regionEnd - this.regionStart + n <= this.coalesceLimit &&
-      this.slab.tryExtend(this, region, this.regionEnd, n)
-    ) {
-      this.regionEnd += n;
-      return region;
+    const end = this.regionEnd + n;
+    if (region !== null && end - this.regionStart <= this.coalesceLimit) {
+      if (end <= this.regionRoom) {
+        this.regionEnd = end;
+        return region;
+      }
+      if (this.slab.tryExtend(this, region, this.regionRoom, end - this.regionRoom)) {
+        this.regionEnd = this.regionRoom = end;
+        return region;
+      }
     }
     this.sealRegion();
-    const offset = this.slab.allocate(this, n);
+    const offset = this.slab.allocate(this, n, Math.min(this.lastBatch, this.coalesceLimit));
     const buffer = this.slab.allocated;
     this.region = buffer;
     this.regionStart = offset;
     this.regionEnd = offset + n;
+    this.regionRoom = this.slab.allocatedEnd;
     return buffer;
   }
 
   private sealRegion(): void {
-    if (this.region === null) return;
+    const region = this.region;
+    if (region === null) return;
+    this.slab.release(this, region, this.regionEnd, this.regionRoom);
     if (this.regionEnd > this.regionStart) {
-      (this.ready ??= []).push(this.region.subarray(this.regionStart, this.regionEnd));
+      (this.ready ??= []).push(region.subarray(this.regionStart, this.regionEnd));
       this.readyBytes += this.regionEnd - this.regionStart;
     }
     this.region = null;
-    this.regionStart = this.regionEnd = 0;
+    this.regionStart = this.regionEnd = this.regionRoom = 0;
   }
 
   private pushReady(bytes: Buffer): void {

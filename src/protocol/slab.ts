@@ -7,6 +7,9 @@
  * a region stays untouched, and the slab is reclaimed by the garbage collector when the last
  * region cut from it has been written. The newest region of a slab can grow in place while its
  * owner keeps appending and nobody else allocated after it; that is what makes coalescing cheap.
+ * When many connections append in turn (a broadcast), each asks for room for as many bytes as its
+ * last batch, so its frames stay contiguous although others allocate in between; the unused room
+ * of the newest region goes back to the slab.
  */
 export class Slab {
   private readonly slabSize: number;
@@ -15,6 +18,8 @@ export class Slab {
   private newestOwner: object | null = null;
   /** The buffer holding the region the last {@link allocate} returned. */
   allocated: Buffer = Buffer.allocUnsafeSlow(0);
+  /** Where the room of the region the last {@link allocate} returned ends. */
+  allocatedEnd = 0;
 
   constructor(slabSize = 64 * 1024) {
     this.slabSize = slabSize;
@@ -33,14 +38,16 @@ export class Slab {
   }
 
   /**
-   * Starts a new region of `n` bytes for `owner` and returns its offset in {@link allocated}
-   * (two results without an object per call: this runs once per write batch).
+   * Starts a new region of at least `n` bytes for `owner`, with room for up to `room` bytes when
+   * the slab has it, and returns its offset in {@link allocated}; the room ends at
+   * {@link allocatedEnd} (results without an object per call: this runs once per write batch).
    */
-  allocate(owner: object, n: number): number {
+  allocate(owner: object, n: number, room = n): number {
     if (n > this.slabSize) {
       // Too big to share: a buffer of its own, which never becomes the current slab.
       this.newestOwner = null;
       this.allocated = Buffer.allocUnsafeSlow(n);
+      this.allocatedEnd = n;
       return 0;
     }
     if (this.offset + n > this.buffer.length) {
@@ -48,10 +55,16 @@ export class Slab {
       this.offset = 0;
     }
     const offset = this.offset;
-    this.offset += n;
+    this.offset = Math.min(offset + Math.max(n, room), this.buffer.length);
     this.newestOwner = owner;
     this.allocated = this.buffer;
+    this.allocatedEnd = this.offset;
     return offset;
+  }
+
+  /** `owner` used its region only up to `end` of the room ending at `roomEnd`: the rest returns, if still last. */
+  release(owner: object, buffer: Buffer, end: number, roomEnd: number): void {
+    if (buffer === this.buffer && this.newestOwner === owner && this.offset === roomEnd) this.offset = end;
   }
 }
 
