@@ -175,6 +175,16 @@ export class Conn implements AsyncIterable<Message> {
   }
 
   /**
+   * Queues a prepared message now, without a promise (a broadcast's fast path): true when queued,
+   * false, queueing nothing, when it has to go through `writePreparedMessage` (the connection is
+   * closing, another write holds or awaits the turn, or it compresses with its own context).
+   * Never throws and never waits: watch `bufferedAmount` to leave out a reader that falls behind.
+   */
+  queuePreparedMessage(message: PreparedMessage): boolean {
+    return this.driver.writer.queuePrepared(message);
+  }
+
+  /**
    * Starts a message to be written in pieces (gorilla's `NextWriter`). Other messages wait until
    * the writer is closed; control frames do not.
    */

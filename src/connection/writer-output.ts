@@ -51,23 +51,29 @@ export abstract class WriterOutput implements Flushable {
 
   /** After frames were queued: flush when due, and wait when the transport is backed up. */
   protected afterAppend(byReference: boolean, options: WriteOptions | undefined): Promise<void> {
-    const transport = this.parts.transport;
-    const sender = this.parts.sender;
     if (byReference) {
       // The transport holds the caller's buffer until it is written: wait for that.
       const written = new Waiter<void>();
       (this.writtenWaiters ??= []).push(written);
       this.flush();
       const done = this.track(written.promise);
-      return transport.writableNeedDrain ? done.then(() => this.whenDrained(options)) : done;
+      return this.parts.transport.writableNeedDrain ? done.then(() => this.whenDrained(options)) : done;
     }
+    return this.flushWhenDue() ? this.whenDrained(options) : RESOLVED;
+  }
+
+  /**
+   * Flushes at once when the batch is full or the transport is over its high-water mark, else
+   * this tick. True when the transport asks writers to wait for its drain.
+   */
+  protected flushWhenDue(): boolean {
+    const transport = this.parts.transport;
+    const sender = this.parts.sender;
     if (sender.pendingBytes >= this.parts.writeBufferSize) this.flush();
     else scheduleFlush(this);
-    if (transport.writableLength + sender.pendingBytes + this.pinned > this.parts.highWaterMark) {
-      this.flush();
-      if (transport.writableNeedDrain) return this.whenDrained(options);
-    }
-    return RESOLVED;
+    if (transport.writableLength + sender.pendingBytes + this.pinned <= this.parts.highWaterMark) return false;
+    this.flush();
+    return transport.writableNeedDrain;
   }
 
   private whenDrained(options: WriteOptions | undefined): Promise<void> {

@@ -124,6 +124,24 @@ export class Writer extends WriterOutput implements FragmentSink {
     });
   }
 
+  /**
+   * Queues a prepared message at once, with no promise, when nothing stands in the way; false,
+   * queueing nothing, when the connection is closing, a write holds or awaits the turn, or the
+   * message must be compressed with this connection's own context.
+   */
+  queuePrepared(message: PreparedMessage): boolean {
+    if (this.failed || !this.turnsIdle || this.parts.writeError() !== null) return false;
+    if (this.compressionFor(message.data.length) !== null) return false;
+    try {
+      if (this.parts.isServer) this.parts.sender.encoded(message.serverFrame());
+      else this.parts.sender.message(message.type, message.data, false); // masked: always a copy
+    } catch {
+      return false;
+    }
+    this.flushWhenDue();
+    return true;
+  }
+
   async nextWriter(type: DataMessageType, options?: WriteOptions): Promise<MessageWriter> {
     if (!isDataMessageType(type)) throw new TypeError(`websocket: ${String(type)} is not a data message type`);
     const refused = this.parts.writeError();

@@ -7,14 +7,17 @@ import type { Conn } from '../connection/conn.js';
 import type { PreparedMessage } from '../connection/prepared-message.js';
 import type { TopicMessage } from './topic-message.js';
 
+const QUEUED = Promise.resolve();
+
 /** What to do with a subscriber past a limit: close it (1008), or skip the messages it cannot take. */
 export type SlowSubscriberPolicy = 'close' | 'skip';
 
 /** When a subscriber counts as too slow to keep up. */
 export interface SlowSubscriberLimits {
   /**
-   * Messages written and not yet accepted by the connection. Default 4096: a connection accepts
-   * writes asynchronously, so a burst (many messages in one read from Redis) counts whole here.
+   * Messages written and not yet accepted by the connection: ones waiting behind a message written
+   * in pieces, or for compression with the connection's own context. Default 4096. A message the
+   * connection queues at once counts in bytes instead (`maxPendingBytes`).
    */
   maxPendingMessages: number;
   /** Bytes held for the connection (its `bufferedAmount`, or the size of the writes not yet accepted). Default 1 MiB. */
@@ -53,6 +56,9 @@ export class Subscriber {
 
   /** Writes `prepared`, counting it in flight until the connection accepts it; resolves then (never rejects). */
   write(prepared: PreparedMessage): Promise<void> {
+    // Queued at once when nothing stands in the way: no promise per delivery, and the bytes
+    // count in `bufferedAmount` from now on.
+    if (this.conn.queuePreparedMessage(prepared)) return QUEUED;
     const size = prepared.data.length;
     this.pendingMessages++;
     this.pendingBytes += size;

@@ -79,10 +79,15 @@ describe('Hub: a slow subscriber', () => {
     const a = await p.connect();
     await hub.subscribe(a.server, 't');
     a.client.underlyingSocket.pause();
-    // Ten publishes in one go: writes are accepted asynchronously, so the fifth is over the limit.
+    // A message being written in pieces holds the connection's turn, so nothing the hub writes is
+    // accepted yet: of ten publishes in one go, the fifth is over the limit.
+    const writer = await a.server.nextWriter(TextMessage);
     await Promise.all(Array.from({ length: 10 }, (_, i) => hub.publish('t', TextMessage, MESSAGE + i)));
     expect(hub.stats.skipped).toBe(6);
+    await writer.write('first');
+    await writer.close();
     a.client.underlyingSocket.resume();
+    expect(await readTexts(a.client, 1)).toEqual(['first']);
     expect((await readTexts(a.client, 4)).map((m) => m.slice(MESSAGE.length))).toEqual(['0', '1', '2', '3']);
   });
 });
