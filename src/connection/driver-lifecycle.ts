@@ -16,6 +16,8 @@ import type { Inbox } from './inbox.js';
 import { Liveness } from './liveness.js';
 import type { Writer } from './writer.js';
 
+type CloseListener = (info: CloseInfo) => void;
+
 const noop = (): void => {};
 
 /** The lifecycle's actions and the policy decisions that end in it; the connection's events are the subclass's. */
@@ -29,7 +31,8 @@ export abstract class DriverLifecycle implements LifecycleActions {
   protected liveness: Liveness | null = null;
   private readonly abortFn: (() => void) | undefined;
   private timers: Partial<Record<LifecycleTimer, NodeJS.Timeout>> | null = null;
-  protected closeListeners: Array<(info: CloseInfo) => void> | null = null;
+  /** One listener as itself (the usual case, no array), more in an array. */
+  protected closeListeners: CloseListener | CloseListener[] | null = null;
 
   constructor(s: DriverSettings) {
     this.transport = s.transport;
@@ -60,11 +63,13 @@ export abstract class DriverLifecycle implements LifecycleActions {
   }
 
   /** Calls `listener` once the transport has closed (at once if it has). */
-  onClosed(listener: (info: CloseInfo) => void): void {
+  onClosed(listener: CloseListener): void {
     const info = this.lifecycle.closeInfo;
+    const listeners = this.closeListeners;
     if (info !== null) listener(info);
-    else if (this.closeListeners === null) this.closeListeners = [listener]; // exact size: usually the only one
-    else this.closeListeners.push(listener);
+    else if (listeners === null) this.closeListeners = listener;
+    else if (typeof listeners === 'function') this.closeListeners = [listeners, listener];
+    else listeners.push(listener);
   }
 
   /** After frames were queued outside a read (a close frame, a ping): send them, follow the state. */

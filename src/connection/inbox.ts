@@ -132,7 +132,7 @@ export class Inbox extends WaitingReads {
       if (head !== null && ended && !this.deliverable(head)) {
         // The connection ended in the middle of this message: it will never be complete. (One
         // that arrived whole and is still inflating will be: it is waited for.)
-        this.queueHead++;
+        this.shiftQueue();
         this.release(head);
         continue;
       }
@@ -149,7 +149,7 @@ export class Inbox extends WaitingReads {
       if (kind === 'message') waiter.resolve(this.dequeueWhole());
       else if (kind === 'iterate') waiter.resolve({ value: this.dequeueWhole(), done: false });
       else {
-        this.queue[this.queueHead++] = undefined as unknown as QueuedMessage;
+        this.shiftQueue();
         (this.stream ??= new StreamedRead(this)).message = head;
         waiter.resolve(new MessageReader(head, this));
       }
@@ -222,11 +222,7 @@ export class Inbox extends WaitingReads {
 
   private dequeueWhole(): Message {
     const message = this.queue[this.queueHead]!;
-    this.queue[this.queueHead++] = undefined as unknown as QueuedMessage;
-    if (this.queueHead > 64 && this.queueHead * 2 > this.queue.length) {
-      this.queue.splice(0, this.queueHead);
-      this.queueHead = 0;
-    }
+    this.shiftQueue();
     this.unhold(message, message.bufferedBytes);
     const data = message.takeAll();
     if (this.paused) this.updateFlow();

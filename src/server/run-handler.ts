@@ -55,8 +55,8 @@ export function printServerError(err: unknown, request?: RequestSummary): void {
  */
 export function runHandler(conn: Conn, request: UpgradeRequest, handler: ConnHandler, onError: ServerErrorHandler): Promise<void> {
   // Only what the report needs is kept, not the request and its headers (nor an object for it:
-  // this lives as long as the connection).
-  const { method, url, remoteAddress } = request;
+  // this lives as long as the connection). The address is read only for a report.
+  const { method, url } = request;
   let handled: Promise<void>;
   try {
     handled = Promise.resolve(handler(conn, request));
@@ -68,7 +68,7 @@ export function runHandler(conn: Conn, request: UpgradeRequest, handler: ConnHan
   return handled.then(
     () => closeQuietly(conn, CloseNormalClosure, ''),
     (err: unknown) => {
-      if (!isDisconnect(err, conn)) reportSafely(onError, err, { method, url, remoteAddress });
+      if (!isDisconnect(err, conn)) reportSafely(onError, err, { method, url, remoteAddress: conn.remoteAddress?.address });
       return closeQuietly(conn, CloseInternalServerErr, 'internal error');
     },
   );

@@ -259,7 +259,11 @@ export class Upgrader {
       host: info.host,
       origin: info.origin,
       subprotocols: info.subprotocols,
-      remoteAddress: remoteAddressOf(socket),
+      // Read when asked: reading it makes Node keep the peer's address on the socket for good
+      // (an object and a string for every connection, idle ones included).
+      get remoteAddress() {
+        return remoteAddressOf(socket);
+      },
       ...(httpRequest !== undefined ? { httpRequest } : {}),
     };
     return new PendingUpgrade(socket, request, info, rest);

@@ -5,7 +5,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { PingTracker } from '../../src/connection/pings.js';
-import { connectedPair } from './peer.js';
+import { connectedPair, smallMaskedFrame } from './peer.js';
 
 function pendingKeys(tracker: PingTracker): number {
   return (tracker as unknown as { pending: Map<string, unknown> | null }).pending?.size ?? 0;
@@ -42,5 +42,24 @@ describe('pings leave nothing behind', () => {
     conn.closeNow();
     await expect(ping).rejects.toThrow('connection closed locally');
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('a connection that goes quiet keeps nothing of its busy time', () => {
+  it('the inbox lets go of its queue once every message has been read', async () => {
+    const { conn, peer } = await connectedPair();
+    const inbox = (conn as unknown as { driver: { inbox: { queue: unknown[] } } }).driver.inbox;
+    const frames = Array.from({ length: 40 }, (_, i) => smallMaskedFrame(2, Buffer.from([i])));
+    peer.write(Buffer.concat(frames));
+    for (let i = 0; i < 40; i++) expect([...(await conn.readMessage()).data]).toEqual([i]);
+    // Length 0 is what makes V8 drop the array's backing store; holes would keep it.
+    expect(inbox.queue.length).toBe(0);
+  });
+
+  it('the server does not read the peer address nobody asked for', async () => {
+    const { conn } = await connectedPair();
+    // Reading `remoteAddress` makes Node keep `_peername` (an object and a string) on the socket.
+    expect((conn.underlyingSocket as unknown as { _peername?: unknown })._peername).toBeUndefined();
+    expect(conn.remoteAddress?.address).toBe('127.0.0.1');
   });
 });
