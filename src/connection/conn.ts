@@ -64,6 +64,7 @@ export class Conn implements AsyncIterable<Message> {
     this.compression = init.deflate?.params ?? null;
     this.transport = init.transport ?? 'http/1.1';
     this.driver = driverFor(init);
+    this.driver.owner = this;
     this.driver.start(init.head);
   }
 
@@ -84,9 +85,12 @@ export class Conn implements AsyncIterable<Message> {
     return this.driver.lifecycle.state;
   }
 
-  /** @internal Calls `listener` once the transport has closed (at once if it has). */
-  onClosed(listener: (info: CloseInfo) => void): void {
-    this.driver.onClosed(listener);
+  /**
+   * @internal Calls `listener` with how it ended and this connection once the transport has closed
+   * (at once if it has): one function can watch many connections, with no closure for each.
+   */
+  onClosed(listener: (info: CloseInfo, conn: Conn) => void): void {
+    this.driver.onClosed(listener as (info: CloseInfo, owner: object) => void);
   }
 
   // ------------------------------------------------------------------ reading

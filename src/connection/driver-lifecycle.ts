@@ -16,7 +16,8 @@ import type { Inbox } from './inbox.js';
 import { Liveness } from './liveness.js';
 import type { Writer } from './writer.js';
 
-type CloseListener = (info: CloseInfo) => void;
+/** Told how the connection ended, and which connection (so one function can serve them all). */
+export type CloseListener = (info: CloseInfo, owner: object) => void;
 
 const noop = (): void => {};
 
@@ -33,6 +34,8 @@ export abstract class DriverLifecycle implements LifecycleActions {
   private timers: Partial<Record<LifecycleTimer, NodeJS.Timeout>> | null = null;
   /** One listener as itself (the usual case, no array), more in an array. */
   protected closeListeners: CloseListener | CloseListener[] | null = null;
+  /** @internal The connection this drives, passed to close listeners (set by `Conn`). */
+  owner: object = this;
 
   constructor(s: DriverSettings) {
     this.transport = s.transport;
@@ -66,7 +69,7 @@ export abstract class DriverLifecycle implements LifecycleActions {
   onClosed(listener: CloseListener): void {
     const info = this.lifecycle.closeInfo;
     const listeners = this.closeListeners;
-    if (info !== null) listener(info);
+    if (info !== null) listener(info, this.owner);
     else if (listeners === null) this.closeListeners = listener;
     else if (typeof listeners === 'function') this.closeListeners = [listeners, listener];
     else listeners.push(listener);

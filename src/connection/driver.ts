@@ -179,8 +179,8 @@ export class Driver extends DriverLifecycle implements ConnectionEvents, InboxPa
     this.inbox.finish();
     const listeners = this.closeListeners;
     this.closeListeners = null;
-    if (typeof listeners === 'function') listeners(info);
-    else if (listeners !== null) for (const listener of listeners) listener(info);
+    if (typeof listeners === 'function') listeners(info, this.owner);
+    else if (listeners !== null) for (const listener of listeners) listener(info, this.owner);
   }
 
   // ---------------------------------------------------------------- ConnectionEvents

@@ -6,6 +6,7 @@
 import type { Server, Socket } from 'node:net';
 import type { Conn } from '../connection/conn.js';
 import { CloseGoingAway } from '../protocol/close.js';
+import type { CloseInfo } from '../protocol/ending.js';
 import { HandshakeError } from '../protocol/errors.js';
 import { acceptStream, readStreamRequest, refuseStream } from './http2.js';
 import { listenError } from './listen-error.js';
@@ -108,10 +109,15 @@ export class WebSocketServer {
     else this.afterClose.push(fn);
   }
 
+  /** One function for every connection: no closure kept per connection. */
+  private readonly untrack = (_info: CloseInfo, conn: Conn): void => {
+    this.live.delete(conn);
+  };
+
   /** @internal */
   track(conn: Conn): void {
     this.live.add(conn);
-    conn.onClosed(() => this.live.delete(conn));
+    conn.onClosed(this.untrack);
   }
 
   /**

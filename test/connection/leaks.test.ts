@@ -5,7 +5,9 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { PingTracker } from '../../src/connection/pings.js';
-import { connectedPair, smallMaskedFrame } from './peer.js';
+import type { Conn } from '../../src/index.js';
+import { deferred, onCleanup, rawServer } from '../helpers/servers.js';
+import { connectedPair, openPeer, smallMaskedFrame } from './peer.js';
 
 function pendingKeys(tracker: PingTracker): number {
   return (tracker as unknown as { pending: Map<string, unknown> | null }).pending?.size ?? 0;
@@ -61,5 +63,24 @@ describe('a connection that goes quiet keeps nothing of its busy time', () => {
     // Reading `remoteAddress` makes Node keep `_peername` (an object and a string) on the socket.
     expect((conn.underlyingSocket as unknown as { _peername?: unknown })._peername).toBeUndefined();
     expect(conn.remoteAddress?.address).toBe('127.0.0.1');
+  });
+});
+
+describe('a server forgets what has closed', () => {
+  it('a closed connection leaves server.connections, whoever closed it', async () => {
+    const accepted: Conn[] = [];
+    const three = deferred();
+    const server = await rawServer((conn) => {
+      accepted.push(conn);
+      if (accepted.length === 3) three.resolve();
+    });
+    const peers = [await openPeer(server.port), await openPeer(server.port), await openPeer(server.port)];
+    onCleanup(() => peers.forEach((p) => p.destroy()));
+    await three.promise;
+    expect(server.connections.size).toBe(3);
+    peers[0]!.destroy(); // the peer drops TCP
+    accepted[1]!.closeNow(); // the server drops it
+    await Promise.all([accepted[0]!.closed, accepted[1]!.closed]);
+    expect([...server.connections]).toEqual([accepted[2]]);
   });
 });
