@@ -1,8 +1,8 @@
 /**
  * The receiving side of permessage-deflate (RFC 7692 §7.2.2). Messages are inflated strictly one
  * after another (with context takeover, each depends on the ones before); pieces of later messages
- * wait their turn. A small message that has arrived whole is inflated on this thread
- * (zlib-inline.ts); a large one streams to zlib's thread pool as it arrives. The read side can hold
+ * wait their turn. A small message is inflated on this thread (zlib-inline.ts), whole when it
+ * arrived in one read, else as far as it has come; a large one streams to zlib's thread pool. The read side can hold
  * inflation while the application has enough to read: a few compressed bytes can become a thousand
  * times as many, so compressed input waits as it is, not inflated.
  */
@@ -45,6 +45,8 @@ export interface InflateJob {
   finishing: boolean;
   /** Compressed bytes received for the message. */
   bytes: number;
+  /** Its DEFLATE stream ended (a final block) before the message did. */
+  over: boolean;
 }
 
 export class Decompressor {
@@ -73,7 +75,7 @@ export class Decompressor {
 
   /** Starts a compressed message; returns the handle its pieces are written to. */
   begin(sink: InflateSink): InflateJob {
-    const job: InflateJob = { sink, waiting: [], ended: false, onPool: false, finishing: false, bytes: 0 };
+    const job: InflateJob = { sink, waiting: [], ended: false, onPool: false, finishing: false, bytes: 0, over: false };
     this.jobs.push(job);
     return job;
   }
@@ -141,10 +143,23 @@ export class Decompressor {
           return;
         }
         if (this.closed || this.held || job.finishing) return;
+        if (job.over) {
+          // Its DEFLATE stream ended before the message did: the rest is not inflated.
+          job.waiting = [];
+          if (!job.ended) return;
+          this.finished(job, this.borrow(), true);
+          continue;
+        }
         const large = job.onPool || job.bytes > INLINE_INFLATE_LIMIT;
         if (!job.ended) {
-          // A large message streams to the pool as it comes; a small one waits to be whole.
-          if (large && job.waiting.length > 0) this.toPool(job, job.waiting, false);
+          if (job.waiting.length === 0) return;
+          // A large message streams to the pool as it comes. A small one not whole by now (its
+          // pieces that came in one read are looked at together) is inflated as far as it has
+          // come: a reader gets it, and bad data fails the connection now rather than whenever,
+          // if ever, the message ends.
+          const entry = large ? null : this.borrow();
+          if (entry === null || !canRunInline(entry.stream)) this.toPool(job, job.waiting, false);
+          else this.inflateHere(job, entry, false);
           return;
         }
         if (job.bytes === 0) {
@@ -156,7 +171,7 @@ export class Decompressor {
         }
         const entry = this.borrow();
         if (large || !canRunInline(entry.stream)) return this.toPool(job, [...job.waiting, TRAILER], true);
-        if (!this.inflateHere(job, entry)) return;
+        if (!this.inflateHere(job, entry, true)) return;
       }
     } finally {
       this.pumping = false;
@@ -164,13 +179,14 @@ export class Decompressor {
   }
 
   /**
-   * Inflates a whole small message on this thread. Returns true when it is done; false when the
-   * connection failed, or when it produced so much output that the rest went on to the pool.
+   * Inflates a small message on this thread, as far as it has come (`whole`: all of it, with the
+   * trailer). Returns true when it is done; false when it is not whole, the connection failed, or
+   * it produced so much output that the rest went on to the pool.
    */
-  private inflateHere(job: InflateJob, entry: PooledStream<InflateRaw>): boolean {
+  private inflateHere(job: InflateJob, entry: PooledStream<InflateRaw>, whole: boolean): boolean {
     const input = job.waiting;
     job.waiting = [];
-    input.push(TRAILER);
+    if (whole) input.push(TRAILER);
     let budget = INLINE_OUTPUT_LIMIT;
     const emit = (piece: Buffer): boolean => {
       budget -= piece.length;
@@ -185,14 +201,18 @@ export class Decompressor {
         this.failed(run.error);
         return false;
       }
-      if (run.ended) return this.finished(job, entry, true);
+      if (run.ended) {
+        if (whole) return this.finished(job, entry, true);
+        job.over = true;
+        return false;
+      }
       if (budget <= 0) {
         // What is left (maybe only output zlib still holds: an empty write brings it out).
-        this.toPool(job, [piece.subarray(run.consumed), ...input.slice(i + 1)], true);
+        this.toPool(job, [piece.subarray(run.consumed), ...input.slice(i + 1)], whole);
         return false;
       }
     }
-    return this.finished(job, entry, false);
+    return whole && this.finished(job, entry, false);
   }
 
   /** Writes `pieces` to the pool's thread; with `last`, the final one's callback completes the message. */

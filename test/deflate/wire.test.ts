@@ -122,6 +122,46 @@ describe('permessage-deflate on the wire', () => {
     expect(await client.closeCode()).toBe(1007);
   });
 
+  it('fails data that is not valid DEFLATE with 1007 in the first fragment, without waiting for the last', async () => {
+    // Found by the fuzzer: a small message was inflated only once whole, so a peer that sent a bad
+    // first fragment and then waited for the close frame waited forever.
+    const client = await deflateClient();
+    client.send({ opcode: 1, rsv1: true, fin: false, payload: Buffer.from([0x56]) }); // block type 11: reserved
+    expect(await client.closeCode()).toBe(1007);
+  });
+
+  it('hands a reader the part of a small compressed message that has come, before the rest', async () => {
+    const firstPiece = deferred<string>();
+    const client = await deflateClient({}, async (conn) => {
+      const reader = await conn.nextReader();
+      firstPiece.resolve((await reader.read())!.toString());
+      await reader.buffer();
+    });
+    // A sync-flushed first fragment inflates to its text on its own; the message is not over.
+    const first = deflateRawSync(Buffer.from('the first half'), SYNC);
+    client.send({ opcode: 1, rsv1: true, fin: false, payload: first });
+    expect(await firstPiece.promise).toBe('the first half');
+  });
+
+  it('ends a message whose DEFLATE stream ended (a final block) in its first fragment, then goes on', async () => {
+    const firstPiece = deferred();
+    const client = await deflateClient({}, async (conn) => {
+      const reader = await conn.nextReader();
+      const pieces = [(await reader.read())!];
+      firstPiece.resolve(); // inflated before the message's last fragment was sent
+      pieces.push(await reader.buffer());
+      await conn.writeMessage(1, Buffer.concat(pieces));
+      await echo(conn);
+    });
+    const final = deflateRawSync(Buffer.from('ended early')); // BFINAL set (RFC 7692 §7.2.3.4 allows it)
+    client.send({ opcode: 1, rsv1: true, fin: false, payload: final });
+    await firstPiece.promise;
+    client.send({ opcode: 0, fin: true, payload: Buffer.alloc(0) });
+    expect(inflate((await client.nextFrame()).payload).toString()).toBe('ended early');
+    client.send({ opcode: 1, rsv1: true, payload: compress(Buffer.from('and the next one')) });
+    expect(inflate((await client.nextFrame()).payload).toString()).toBe('and the next one');
+  });
+
   it('fails a compressed text message that inflates to invalid UTF-8 with 1007', async () => {
     const client = await deflateClient();
     client.send({ opcode: 1, rsv1: true, payload: compress(Buffer.from([0x41, 0xed, 0xa0, 0x80])) });
