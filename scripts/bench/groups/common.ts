@@ -83,6 +83,13 @@ export function endpointOf(subject: Subject, server: RunningServer): Endpoint {
 
 /** Every measurement against every subject, `rounds` times, servers started once for the group. */
 export async function measureServers(ctx: Context, group: string, subjects: Subject[], measurements: Measurement[]): Promise<Results> {
+  // An A/B of two commits in one run (docs/benchmarks.md, "Before and after, in one run"): the raw
+  // TCP column runs our server from another compiled tree.
+  const before = process.env['BENCH_RAW_AS_BEFORE'];
+  const ours = subjects.find((s) => s.impl === 'ours');
+  if (before !== undefined && ours !== undefined) {
+    subjects = subjects.map((s) => (s.impl === 'raw' ? { ...ours, impl: 'raw', spec: { ...ours.spec, script: `${before}/${ours.spec.script}` } } : s));
+  }
   const results: Results = { byKey: new Map(measurements.map((m) => [m.key, {}])), unavailable: {}, errors: [] };
   const servers = new Map<Impl, RunningServer>();
   const start = async (s: Subject): Promise<void> => {
