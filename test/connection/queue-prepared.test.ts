@@ -5,16 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BinaryMessage, type Conn, Dialer, PreparedMessage, TextMessage } from '../../src/index.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { deferred, echo, onCleanup, rawServer } from '../helpers/servers.js';
+import { deferred, echo, onCleanup, rawServer, serverConnAndRawClient } from '../helpers/servers.js';
 
-async function pair(options = {}): Promise<{ conn: Conn; client: RawClient }> {
-  const got = deferred<Conn>();
-  const server = await rawServer((conn) => got.resolve(conn), options);
-  const client = await RawClient.open(server.port);
-  onCleanup(() => client.destroy());
-  return { conn: await got.promise, client };
-}
+const pair = serverConnAndRawClient;
 
 describe('queuePreparedMessage', () => {
   it('queues at once, in order with the writes around it, and the frame arrives whole', async () => {

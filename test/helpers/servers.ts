@@ -2,6 +2,7 @@ import { type IncomingMessage, createServer, type Server as HttpServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { type Conn, serve, type UpgradeRequest, Upgrader, type UpgraderOptions, type WebSocketServer } from '../../src/index.js';
+import { RawClient } from './raw-client.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -32,6 +33,15 @@ export async function rawServer(handler: Handler, upgrader: UpgraderOptions = {}
     await server.close();
   });
   return Object.assign(server, { errors });
+}
+
+/** A server whose single connection is handed to the test, plus a raw client connected to it. */
+export async function serverConnAndRawClient(upgrader: UpgraderOptions = {}): Promise<{ conn: Conn; client: RawClient }> {
+  const got = deferred<Conn>();
+  const server = await rawServer((conn) => got.resolve(conn), upgrader);
+  const client = await RawClient.open(server.port);
+  onCleanup(() => client.destroy());
+  return { conn: await got.promise, client };
 }
 
 /** A node:http server that upgrades at any path with `upgrader.upgrade`, closed after the test. */

@@ -24,17 +24,10 @@ import {
   isUnexpectedCloseError,
 } from '../../src/index.js';
 import { RawClient, clientFrame } from '../helpers/raw-client.js';
-import { deferred, echo, onCleanup, rawServer } from '../helpers/servers.js';
+import { deferred, echo, onCleanup, rawServer, serverConnAndRawClient } from '../helpers/servers.js';
 import { settled } from '../helpers/settle.js';
 
-/** A server whose single connection is handed to the test, plus a raw client connected to it. */
-async function pair(options = {}): Promise<{ conn: Conn; client: RawClient }> {
-  const got = deferred<Conn>();
-  const server = await rawServer((conn) => got.resolve(conn), options);
-  const client = await RawClient.open(server.port);
-  onCleanup(() => client.destroy());
-  return { conn: await got.promise, client };
-}
+const pair = serverConnAndRawClient;
 
 describe('reading', () => {
   it('setReadLimit: a larger message fails with 1009 and readMessage throws a ProtocolError', async () => {
