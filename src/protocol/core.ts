@@ -85,7 +85,8 @@ export class ConnectionCore implements FrameHandler {
   /** The connection's life: its state, why it ends, the closing handshake. */
   readonly lifecycle: Lifecycle;
   private readonly events: ConnectionEvents;
-  private readonly parser: FrameParser;
+  /** Made at the first bytes received: an idle connection never needs one. */
+  private parser: FrameParser | null = null;
 
   // Receiving.
   private frame: FrameHeader | null = null;
@@ -106,8 +107,6 @@ export class ConnectionCore implements FrameHandler {
     this.autoPong = options.autoPong ?? true;
     this.compression = options.compression ?? false;
     this.events = events;
-    // One header object for all frames: the core is done with each at its end.
-    this.parser = new FrameParser(this, { reuseHeader: true });
     this.sender = new FrameSender(this.role, options.writeBufferSize ?? PROTOCOL_DEFAULTS.writeBufferSize, this.compression, options.maskKeys);
     this.lifecycle = new Lifecycle({
       role: this.role,
@@ -176,7 +175,8 @@ export class ConnectionCore implements FrameHandler {
   receive(chunk: Buffer): void {
     if (this.readingDone) return;
     try {
-      this.parser.push(chunk);
+      // One header object for all frames: the core is done with each at its end.
+      (this.parser ??= new FrameParser(this, { reuseHeader: true })).push(chunk);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       if (!this.readingDone) this.failWith(err);
@@ -253,7 +253,7 @@ export class ConnectionCore implements FrameHandler {
   stopReading(): void {
     if (this.readingDone) return;
     this.readingDone = true;
-    this.parser.halt();
+    this.parser?.halt(); // none yet: `receive` checks `readingDone` before making one
   }
 }
 

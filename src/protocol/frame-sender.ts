@@ -15,16 +15,22 @@ const EMPTY = new Uint8Array(0);
 
 /** The sending half of the core: checks the order of frames and queues them in the outbox. */
 export class FrameSender {
-  private readonly outbox: Outbox;
+  /** Made at the first frame: an idle connection keeps none. */
+  private queue: Outbox | null = null;
+  private readonly writeBufferSize: number;
   private readonly maskKeys: Pick<MaskKeySource, 'nextKey'> | null;
   private readonly compression: boolean;
   private fragmented = false;
   private closeQueued = false;
 
   constructor(role: Role, writeBufferSize: number, compression: boolean, maskKeys?: Pick<MaskKeySource, 'nextKey'>) {
-    this.outbox = new Outbox(writeBufferSize);
+    this.writeBufferSize = writeBufferSize;
     this.maskKeys = role === 'client' ? (maskKeys ?? defaultMaskKeys) : null;
     this.compression = compression;
+  }
+
+  private get outbox(): Outbox {
+    return (this.queue ??= new Outbox(this.writeBufferSize));
   }
 
   /** Our close frame is queued: nothing may follow it. */
@@ -94,12 +100,12 @@ export class FrameSender {
 
   /** The bytes queued since the last call, in order. */
   take(): Buffer[] {
-    return this.outbox.take();
+    return this.queue === null ? [] : this.queue.take();
   }
 
   /** How many bytes wait in {@link take}. */
   get pendingBytes(): number {
-    return this.outbox.pendingBytes;
+    return this.queue === null ? 0 : this.queue.pendingBytes;
   }
 
   private checkOpen(): void {

@@ -58,6 +58,18 @@ describe('a connection that goes quiet keeps nothing of its busy time', () => {
     expect(inbox.queue.length).toBe(0);
   });
 
+  it('an idle connection has no frame parser and no outbox until it reads or writes', async () => {
+    const { conn, peer } = await connectedPair();
+    const driver = (conn as unknown as { driver: { core: { parser: unknown }; sender: { queue: unknown } } }).driver;
+    expect(driver.core.parser).toBeNull();
+    expect(driver.sender.queue).toBeNull();
+    peer.write(smallMaskedFrame(2, Buffer.from([7])));
+    expect([...(await conn.readMessage()).data]).toEqual([7]);
+    expect(driver.core.parser).not.toBeNull();
+    await conn.writeMessage(2, Buffer.from([8]));
+    expect(driver.sender.queue).not.toBeNull();
+  });
+
   it('the server does not read the peer address nobody asked for', async () => {
     const { conn } = await connectedPair();
     // Reading `remoteAddress` makes Node keep `_peername` (an object and a string) on the socket.
