@@ -105,7 +105,7 @@ export class Inbox extends WaitingReads {
   read(kind: 'iterate'): Promise<IteratorResult<Message>>;
   read(kind: 'reader', options?: ReadOptions): Promise<MessageReader>;
   read(kind: ReadKind, options?: ReadOptions): Promise<ReadResult> {
-    if (kind !== 'reader' && this.waiters.length === 0 && !(this.stream?.waiting ?? false)) {
+    if (kind !== 'reader' && this.firstWaiter === null && !(this.stream?.waiting ?? false)) {
       this.stream?.abandon();
       const head = this.front;
       // The usual case when the application keeps up: the message is here, no waiting.
@@ -124,8 +124,8 @@ export class Inbox extends WaitingReads {
 
   /** Hands queued messages and pieces to whoever waits for them, then adjusts the flow. */
   override service(): void {
-    while (this.waiters.length > 0) {
-      const kind = this.waiters[0]!.kind;
+    while (this.firstWaiter !== null) {
+      const kind = this.firstWaiter.kind;
       const head = this.front;
       // Whether reads end, not the error they end with: a quiet end of iteration needs none built.
       const ended = this.parts.lifecycle.endCause !== null;
@@ -138,13 +138,13 @@ export class Inbox extends WaitingReads {
       }
       if (head === null || (kind !== 'reader' && !head.complete)) {
         if (head !== null || !ended) break;
-        const waiter = this.waiters.shift()!;
+        const waiter = this.shiftWaiter();
         this.parts.onReadsExhausted();
         if (kind === 'iterate' && this.parts.lifecycle.endsQuietly) waiter.resolve(DONE);
         else waiter.reject(this.parts.lifecycle.readError()!);
         continue;
       }
-      const waiter = this.waiters.shift()!;
+      const waiter = this.shiftWaiter();
       this.stream?.abandon();
       if (kind === 'message') waiter.resolve(this.dequeueWhole());
       else if (kind === 'iterate') waiter.resolve({ value: this.dequeueWhole(), done: false });

@@ -27,13 +27,16 @@ export class ReadWaiter extends Waiter<ReadResult> {
 
 /** The reads waiting on an inbox; handing them messages is the subclass's. */
 export abstract class WaitingReads extends InboxAccounts implements StreamAccounts {
-  protected waiters: ReadWaiter[] = [];
+  /** The oldest waiting read: nearly always the only one, so it needs no array. */
+  protected firstWaiter: ReadWaiter | null = null;
+  /** Reads waiting behind it, in order (made when a second read waits at once). */
+  private moreWaiters: ReadWaiter[] | null = null;
   /** Made at the first `setReadDeadline`: most connections never set one. */
   protected deadline: Deadline | null = null;
 
   /** True when a read is waiting: worth calling {@link service} after new input. */
   override get hungry(): boolean {
-    return this.waiters.length > 0 || (this.stream?.waiting ?? false);
+    return this.firstWaiter !== null || (this.stream?.waiting ?? false);
   }
 
   /** The next piece of a streamed message (for `MessageReader`). */
@@ -58,10 +61,11 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
   protected wait(kind: ReadKind, signal: AbortSignal | undefined): Promise<ReadResult> {
     const waiter = new ReadWaiter(kind, signal, signal === undefined ? undefined : (w) => this.forget(w));
     if (waiter.isSettled) return waiter.promise;
-    this.waiters.push(waiter);
+    if (this.firstWaiter === null) this.firstWaiter = waiter;
+    else (this.moreWaiters ??= []).push(waiter);
     this.service();
     if (!waiter.isSettled && this.deadline !== null && this.deadline.passed) {
-      removeWaiter(this.waiters, waiter);
+      this.remove(waiter);
       waiter.reject(new DeadlineExceededError('read'));
     }
     this.deadline?.arm(this.hungry);
@@ -69,17 +73,34 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
     return waiter.promise;
   }
 
+  /** Takes the oldest waiting read off the line (there must be one). */
+  protected shiftWaiter(): ReadWaiter {
+    const waiter = this.firstWaiter!;
+    const more = this.moreWaiters;
+    this.firstWaiter = more === null ? null : (more.shift() ?? null);
+    if (more !== null && more.length === 0) this.moreWaiters = null;
+    return waiter;
+  }
+
+  private remove(waiter: ReadWaiter): void {
+    if (this.firstWaiter === waiter) this.shiftWaiter();
+    else if (this.moreWaiters !== null) removeWaiter(this.moreWaiters, waiter);
+  }
+
   /** A read gave up (its signal fired). */
   private forget(waiter: Waiter<ReadResult>): void {
-    removeWaiter(this.waiters, waiter as ReadWaiter);
+    this.remove(waiter as ReadWaiter);
     this.updateFlow();
   }
 
   private onDeadline(): void {
     const err = new DeadlineExceededError('read');
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.reject(err);
+    const first = this.firstWaiter;
+    const more = this.moreWaiters;
+    this.firstWaiter = null;
+    this.moreWaiters = null;
+    first?.reject(err);
+    if (more !== null) for (const w of more) w.reject(err);
     this.stream?.expire(err);
     this.updateFlow();
   }

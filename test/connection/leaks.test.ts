@@ -70,6 +70,17 @@ describe('a connection that goes quiet keeps nothing of its busy time', () => {
     expect(driver.sender.queue).not.toBeNull();
   });
 
+  it('one waiting read, the usual case, is kept without an array', async () => {
+    const { conn, peer } = await connectedPair();
+    const inbox = (conn as unknown as { driver: { inbox: { firstWaiter: unknown; moreWaiters: unknown } } }).driver.inbox;
+    const read = conn.readMessage();
+    expect(inbox.firstWaiter).not.toBeNull();
+    expect(inbox.moreWaiters).toBeNull();
+    peer.write(smallMaskedFrame(2, Buffer.from([1])));
+    expect([...(await read).data]).toEqual([1]);
+    expect(inbox.firstWaiter).toBeNull();
+  });
+
   it('the server does not read the peer address nobody asked for', async () => {
     const { conn } = await connectedPair();
     // Reading `remoteAddress` makes Node keep `_peername` (an object and a string) on the socket.

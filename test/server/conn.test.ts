@@ -131,6 +131,34 @@ describe('reading', () => {
     expect((await Promise.all(reads)).map((m) => m.data.toString())).toEqual(['a', 'b', 'c']);
   });
 
+  it('reads waiting in line: aborting the first and a middle one keeps the others in order', async () => {
+    const { conn, client } = await pair();
+    const first = new AbortController();
+    const middle = new AbortController();
+    const reads = [
+      conn.readMessage({ signal: first.signal }),
+      conn.readMessage(),
+      conn.readMessage({ signal: middle.signal }),
+      conn.readMessage(),
+    ];
+    first.abort(new Error('first gave up'));
+    middle.abort(new Error('middle gave up'));
+    await expect(reads[0]).rejects.toThrow('first gave up');
+    await expect(reads[2]).rejects.toThrow('middle gave up');
+    for (const t of ['a', 'b']) client.send({ opcode: 1, payload: Buffer.from(t) });
+    expect((await Promise.all([reads[1]!, reads[3]!])).map((m) => m.data.toString())).toEqual(['a', 'b']);
+  });
+
+  it('a read deadline fails every read waiting in line, and reads work again after', async () => {
+    const { conn, client } = await pair();
+    const reads = [conn.readMessage(), conn.readMessage(), conn.readMessage()];
+    conn.setReadDeadline(Date.now() - 1);
+    for (const read of reads) await expect(read).rejects.toBeInstanceOf(DeadlineExceededError);
+    conn.setReadDeadline(null);
+    client.send({ opcode: 1, payload: Buffer.from('later') });
+    expect((await conn.readMessage()).data.toString()).toBe('later');
+  });
+
   it('nextReader streams pieces; a later read abandons the rest of the message', async () => {
     const { conn, client } = await pair();
     client.send({ opcode: 2, fin: false, payload: Buffer.from('part1') });
