@@ -48,9 +48,11 @@ export interface InboxParts {
 /** The inbox's queue and what it holds; the reads that take from it are the subclass's. */
 export abstract class InboxAccounts implements InflationTarget {
   protected readonly parts: InboxParts;
-  /** Messages in arrival order; those before `queueHead` are taken. */
-  protected readonly queue: QueuedMessage[] = [];
-  protected queueHead = 0;
+  /** The oldest queued message: with a reader that keeps up, the only one, so it needs no array. */
+  protected front: QueuedMessage | null = null;
+  /** The messages behind it, in arrival order; those before `queueHead` are taken. */
+  private readonly queue: QueuedMessage[] = [];
+  private queueHead = 0;
   /** Made at the first `nextReader()`: most connections never stream a message. */
   protected stream: StreamedRead | null = null;
   /** Payload bytes held for the application. */
@@ -84,6 +86,7 @@ export abstract class InboxAccounts implements InflationTarget {
   get hasUndelivered(): boolean {
     const streamed = this.stream?.message ?? null;
     if (streamed !== null && this.deliverable(streamed)) return true;
+    if (this.front !== null && this.deliverable(this.front)) return true;
     for (let i = this.queueHead; i < this.queue.length; i++) if (this.deliverable(this.queue[i]!)) return true;
     return false;
   }
@@ -114,17 +117,24 @@ export abstract class InboxAccounts implements InflationTarget {
     this.parts.setPaused(pause);
   }
 
-  /** The oldest queued message, or null. */
-  protected get front(): QueuedMessage | null {
-    return this.queueHead < this.queue.length ? this.queue[this.queueHead]! : null;
+  /** Queues a message behind the others. */
+  protected pushQueue(message: QueuedMessage): void {
+    if (this.front === null) this.front = message;
+    else this.queue.push(message);
   }
 
   /**
-   * Takes the oldest message off the queue. An emptied queue lets go of its backing store (about
-   * 150 bytes), which a connection that goes quiet would otherwise keep for good.
+   * Takes the oldest message off the queue (there must be one). The array behind it lets go of its
+   * backing store once emptied (about 150 bytes), which a connection that goes quiet after a burst
+   * would otherwise keep for good.
    */
   protected shiftQueue(): void {
     const queue = this.queue;
+    if (this.queueHead === queue.length) {
+      this.front = null;
+      return;
+    }
+    this.front = queue[this.queueHead]!;
     queue[this.queueHead++] = undefined as unknown as QueuedMessage;
     if (this.queueHead === queue.length) {
       queue.length = 0;
@@ -194,6 +204,13 @@ export abstract class InboxAccounts implements InflationTarget {
     while (keep > this.queueHead && this.queue[keep - 1]!.seq >= bad.seq) keep--;
     for (let i = keep; i < this.queue.length; i++) this.release(this.queue[i]!);
     this.queue.length = keep;
+    if (keep === this.queueHead) {
+      this.queue.length = this.queueHead = 0;
+      if (this.front !== null && this.front.seq >= bad.seq) {
+        this.release(this.front);
+        this.front = null;
+      }
+    }
     this.parts.decompressor?.close();
     this.parts.fail(error);
     this.service();

@@ -174,7 +174,7 @@ export class Inbox extends WaitingReads {
     }
     message.charge = MESSAGE_OVERHEAD;
     this.held += MESSAGE_OVERHEAD;
-    this.queue.push(message);
+    this.pushQueue(message);
     if (compressed) this.receivingJob = this.parts.decompressor!.begin(inflationSink(message, this.parts.readLimit(), this));
   }
 
@@ -221,7 +221,7 @@ export class Inbox extends WaitingReads {
   }
 
   private dequeueWhole(): Message {
-    const message = this.queue[this.queueHead]!;
+    const message = this.front!;
     this.shiftQueue();
     this.unhold(message, message.bufferedBytes);
     const data = message.takeAll();

@@ -50,12 +50,13 @@ describe('pings leave nothing behind', () => {
 describe('a connection that goes quiet keeps nothing of its busy time', () => {
   it('the inbox lets go of its queue once every message has been read', async () => {
     const { conn, peer } = await connectedPair();
-    const inbox = (conn as unknown as { driver: { inbox: { queue: unknown[] } } }).driver.inbox;
+    const inbox = (conn as unknown as { driver: { inbox: { queue: unknown[]; front: unknown } } }).driver.inbox;
     const frames = Array.from({ length: 40 }, (_, i) => smallMaskedFrame(2, Buffer.from([i])));
     peer.write(Buffer.concat(frames));
     for (let i = 0; i < 40; i++) expect([...(await conn.readMessage()).data]).toEqual([i]);
     // Length 0 is what makes V8 drop the array's backing store; holes would keep it.
     expect(inbox.queue.length).toBe(0);
+    expect(inbox.front).toBeNull();
   });
 
   it('an idle connection has no frame parser and no outbox until it reads or writes', async () => {
