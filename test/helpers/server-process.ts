@@ -26,8 +26,21 @@ export interface ServerProcess {
   stop(): Promise<number | string | null>;
 }
 
+/**
+ * Starts `file` on a free port. A port found free here may be taken by another test before the
+ * child binds it: a start that fails with EADDRINUSE is tried again on another port.
+ */
 export async function startServerProcess(file: string, ready: RegExp, options: { heap?: boolean; env?: Record<string, string> } = {}): Promise<ServerProcess> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(file, ready, options, await freePort());
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE|already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startOnce(file: string, ready: RegExp, options: { heap?: boolean; env?: Record<string, string> }, port: number): Promise<ServerProcess> {
   const flags = options.heap === true ? ['--expose-gc', '--import', 'tsx', '--import', heapProbe] : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...flags, file], {
     cwd: root,

@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type Conn, Dialer } from '../../src/index.js';
-import { freePort } from '../helpers/scripts.js';
 import { onCleanup } from '../helpers/servers.js';
 
 export interface ChatProcess {
@@ -17,11 +16,13 @@ export interface ChatProcess {
   output(): string;
 }
 
-/** Starts a chat process on a free port and waits until it serves and has reached Redis. */
+/**
+ * Starts a chat process on a port the system picks (a port found free here and bound there later
+ * may be taken in between by another test) and waits until it serves and has reached Redis.
+ */
 export async function startChatProcess(redisUrl: string): Promise<ChatProcess> {
-  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/chat/server.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redisUrl },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL: redisUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   onCleanup(() => {
@@ -50,6 +51,8 @@ export async function startChatProcess(redisUrl: string): Promise<ChatProcess> {
       void exited.then(() => reject(new Error(`chat process exited: ${out}`)));
     });
   await Promise.all([printed(/open http:\/\//), printed(/chat: Redis connected/)]);
+  const port = Number(/open http:\/\/127\.0\.0\.1:(\d+)\//.exec(out)?.[1]);
+  if (!(port > 0)) throw new Error(`no port in the chat's output: ${out}`);
   return { port, child, exited, printed, output: () => out };
 }
 
