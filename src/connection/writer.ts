@@ -102,9 +102,8 @@ export class Writer extends WriterOutput implements FragmentSink {
       // Uncompressed: the frame (or, for a client, the payload to mask) exists already, so the
       // common broadcast case appends at once, like writeMessage, without waiting for a turn.
       const append = (): Promise<void> => {
-        if (!this.parts.isServer) return this.append(message.type, message.data, false, false, options);
         this.checkAlive();
-        this.parts.sender.encoded(message.serverFrame());
+        this.pushPrepared(message);
         return this.afterAppend(false, options);
       };
       if (!this.turnsIdle) return this.withTurn(options, () => Promise.resolve({ after: append() }));
@@ -133,13 +132,18 @@ export class Writer extends WriterOutput implements FragmentSink {
     if (this.failed || !this.turnsIdle || this.parts.writeError() !== null) return false;
     if (this.compressionFor(message.data.length) !== null) return false;
     try {
-      if (this.parts.isServer) this.parts.sender.encoded(message.serverFrame());
-      else this.parts.sender.message(message.type, message.data, false); // masked: always a copy
+      this.pushPrepared(message);
     } catch {
       return false;
     }
     this.flushWhenDue();
     return true;
+  }
+
+  /** Queues a prepared message uncompressed: a server's frame is encoded once for all, a client masks a copy. */
+  private pushPrepared(message: PreparedMessage): void {
+    if (this.parts.isServer) this.parts.sender.encoded(message.serverFrame());
+    else this.parts.sender.message(message.type, message.data, false); // masked: never by reference
   }
 
   async nextWriter(type: DataMessageType, options?: WriteOptions): Promise<MessageWriter> {
