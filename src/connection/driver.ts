@@ -53,7 +53,6 @@ export class Driver extends DriverLifecycle implements ConnectionEvents, InboxPa
   readonly decompressor: Decompressor | null;
   readonly sender: FrameSender;
   readonly isServer: boolean;
-  readonly writeBufferSize: number;
   readonly highWaterMark: number;
   readonly compression: WriteCompression | null;
   private pingTracker: PingTracker | null = null;
@@ -63,7 +62,6 @@ export class Driver extends DriverLifecycle implements ConnectionEvents, InboxPa
     this.readBufferSize = s.readBufferSize;
     this.decompressor = s.decompressor;
     this.isServer = s.role === 'server';
-    this.writeBufferSize = s.writeBufferSize;
     this.highWaterMark = s.writeHighWaterMark;
     this.compression = s.compression;
     // The driver is the core's event sink and its actions: one object, not a closure per callback.

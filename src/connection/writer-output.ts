@@ -1,6 +1,6 @@
 /**
  * The writer's output side: once a message's frames are queued, they are flushed to the transport
- * once per tick (or at once past `writeBufferSize`), and the write waits while the transport is
+ * once per tick (or at once past the high-water mark), and the write waits while the transport is
  * over its high-water mark, or until it has written a buffer it holds by reference. Also the slab
  * copy-out while the transport is backed up, the write deadline, and failing every write when the
  * transport can take nothing more. Taking messages in (turns, compression) is `writer.ts`'s.
@@ -63,15 +63,18 @@ export abstract class WriterOutput implements Flushable {
   }
 
   /**
-   * Flushes at once when the batch is full or the transport is over its high-water mark, else
-   * this tick. True when the transport asks writers to wait for its drain.
+   * Flushes at the end of this tick, or at once when the transport is over its high-water mark
+   * with this batch. A tick's batch leaves in one socket write however many `writeBufferSize`
+   * regions it fills (an echo of a 64 KiB read: one system call, not four). True when the
+   * transport asks writers to wait for its drain.
    */
   protected flushWhenDue(): boolean {
     const transport = this.parts.transport;
     const sender = this.parts.sender;
-    if (sender.pendingBytes >= this.parts.writeBufferSize) this.flush();
-    else scheduleFlush(this);
-    if (transport.writableLength + sender.pendingBytes + this.pinned <= this.parts.highWaterMark) return false;
+    if (transport.writableLength + sender.pendingBytes + this.pinned <= this.parts.highWaterMark) {
+      scheduleFlush(this);
+      return false;
+    }
     this.flush();
     return transport.writableNeedDrain;
   }

@@ -41,7 +41,6 @@ export interface WriterParts {
   /** Frames out. */
   readonly sender: FrameSender;
   readonly isServer: boolean;
-  readonly writeBufferSize: number;
   readonly highWaterMark: number;
   readonly compression: WriteCompression | null;
   /** What a new write fails with once the connection no longer takes messages (the lifecycle says why). */
