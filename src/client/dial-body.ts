@@ -3,6 +3,7 @@
  * `BadHandshakeError.body`. Only a bounded prefix is kept: enough to show why, never a whole page.
  * The body is delimited as HTTP/1.1 says (RFC 9112 §6.3): chunked, Content-Length, or the close.
  */
+import { Buffer } from 'node:buffer';
 import type { ResponseHead } from '../protocol/http-head.js';
 import { parseTokenList } from '../protocol/header-tokens.js';
 

@@ -5,6 +5,7 @@
  * WebSocket (§5). When the server does not offer it, `'auto'` falls back to HTTP/1.1 (this returns
  * null) and `true` fails with `Http2UnsupportedError`.
  */
+import { Buffer } from 'node:buffer';
 import { type ClientHttp2Stream, type IncomingHttpHeaders, constants } from 'node:http2';
 import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';

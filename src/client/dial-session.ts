@@ -4,6 +4,7 @@
  * response) rejects as soon as the dial is aborted or times out; `fail()` then destroys every
  * socket, so a dial that does not succeed leaves nothing open.
  */
+import { Buffer } from 'node:buffer';
 import { type LookupFunction, type Socket, connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';

@@ -3,6 +3,7 @@
  * one (`wss:`), directly or through an HTTP proxy, sends the upgrade request (RFC 6455 §4.1),
  * checks the answer, follows redirects when asked to, and hands the socket to a client `Conn`.
  */
+import { Buffer } from 'node:buffer';
 import { type LookupFunction, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';

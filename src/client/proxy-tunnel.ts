@@ -2,6 +2,7 @@
  * A tunnel through an HTTP proxy (RFC 9110 §9.3.6): `CONNECT host:port`, then the bytes of the
  * WebSocket connection (TLS included, for wss:) flow through the proxy untouched.
  */
+import { Buffer } from 'node:buffer';
 import type { LookupFunction, Socket } from 'node:net';
 import { authority } from './dial-url.js';
 import { ProxyConnectError } from './dial-errors.js';

@@ -3,6 +3,7 @@
  * (`HTTPS_PROXY` for wss:, `HTTP_PROXY` for ws:, minus the hosts listed in `NO_PROXY`), as Go's
  * `http.ProxyFromEnvironment` which gorilla's dialer uses.
  */
+import { env as processEnv } from 'node:process';
 import { BlockList, isIP } from 'node:net';
 import { InvalidUrlError } from './dial-errors.js';
 import { whyUnparseable, withoutPassword } from './url-diagnosis.js';
@@ -40,7 +41,7 @@ export function resolveProxy(option: ProxyOption | undefined, target: URL): URL 
  * const dialer = new Dialer({ proxy: proxyFromEnvironment });
  * ```
  */
-export function proxyFromEnvironment(target: URL, env: NodeJS.ProcessEnv = process.env): string | null {
+export function proxyFromEnvironment(target: URL, env: NodeJS.ProcessEnv = processEnv): string | null {
   const secure = target.protocol === 'wss:' || target.protocol === 'https:';
   const value = secure ? firstSet(env.https_proxy, env.HTTPS_PROXY) : firstSet(env.http_proxy, env.HTTP_PROXY);
   if (value === '') return null;

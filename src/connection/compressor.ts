@@ -3,6 +3,7 @@
  * streamed message, at a time. Small ones are deflated on this thread (zlib-inline.ts), larger
  * ones on zlib's thread pool; both on the same stream, so the context carries over either way.
  */
+import { Buffer } from 'node:buffer';
 import { type DeflateRaw, constants, createDeflateRaw } from 'node:zlib';
 import { type PooledStream, SYNC_FLUSH_EACH_WRITE, deflatePool, routedStream } from './zlib-pool.js';
 import { canRunInline, runInline } from './zlib-inline.js';

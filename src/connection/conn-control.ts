@@ -4,6 +4,7 @@
  * handshake after the writes made before it. Plain functions of the connection's driver, so a
  * connection carries no object for them.
  */
+import { Buffer } from 'node:buffer';
 import { DeadlineExceededError } from '../errors.js';
 import { CloseSentError } from '../protocol/errors.js';
 import { withDeadline } from './deadline.js';

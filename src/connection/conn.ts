@@ -3,6 +3,7 @@
  * modeled on gorilla/websocket. It is a facade: the {@link Driver} runs the connection over its
  * transport, the core (`protocol/`) decides its lifecycle, the inbox and the writer move messages.
  */
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { type CloseInfo, abnormalClosure } from '../protocol/ending.js';
 import { CloseNormalClosure, encodeClosePayload } from '../protocol/close.js';

@@ -6,6 +6,7 @@
  * inflation while the application has enough to read: a few compressed bytes can become a thousand
  * times as many, so compressed input waits as it is, not inflated.
  */
+import { Buffer } from 'node:buffer';
 import { type InflateRaw, createInflateRaw } from 'node:zlib';
 import { type PooledStream, SYNC_FLUSH_EACH_WRITE, inflatePool, routedStream } from './zlib-pool.js';
 import { canRunInline, runInline } from './zlib-inline.js';

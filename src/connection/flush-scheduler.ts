@@ -4,6 +4,8 @@
  * tick (an echo loop draining a read buffer, a broadcast to a thousand connections) leave as one
  * transport write per connection, and no timer is needed per connection.
  */
+import { nextTick } from 'node:process';
+
 export interface Flushable {
   flushScheduled: boolean;
   flush(): void;
@@ -35,6 +37,6 @@ export function scheduleFlush(target: Flushable): void {
   pending.push(target);
   if (!scheduled) {
     scheduled = true;
-    process.nextTick(flushAll);
+    nextTick(flushAll);
   }
 }

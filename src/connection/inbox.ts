@@ -4,6 +4,7 @@
  * bases: the reads that wait (`waiting-reads.ts`), and what it holds, counted as memory, with the
  * flow control that bounds it (`inbox-accounts.ts`).
  */
+import { Buffer } from 'node:buffer';
 import type { DataOpcode } from '../protocol/core.js';
 import { MESSAGE_OVERHEAD } from './inbox-accounts.js';
 import { inflationSink } from './inflation.js';

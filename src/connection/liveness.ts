@@ -5,6 +5,7 @@
  * transport cannot show us its pongs or its messages, so the clocks count from the resume.
  * (Reading control frames past unread data is impossible on an ordered byte stream.)
  */
+import { Buffer } from 'node:buffer';
 
 /** What liveness is given. */
 export interface LivenessParts {

@@ -3,6 +3,7 @@
  * to hold whole. Pieces arrive as they come off the wire; the connection stops reading from the
  * socket when too much is buffered and the application is not keeping up.
  */
+import { Buffer } from 'node:buffer';
 import type { QueuedMessage } from './inbox.js';
 import type { DataMessageType } from './message.js';
 

@@ -3,6 +3,7 @@
  * (§5.4), `close` sends the final one. Control frames may go out between fragments; other
  * messages wait until the writer is closed, so they never interleave with it.
  */
+import { Buffer } from 'node:buffer';
 import { type DataMessageType, type MessageData, TextMessage, toBuffer } from './message.js';
 import { Utf8Validator } from '../protocol/utf8.js';
 

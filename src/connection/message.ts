@@ -1,6 +1,7 @@
 /**
  * Message types, numbered as their opcodes, with gorilla's names.
  */
+import { Buffer } from 'node:buffer';
 import { Opcode } from '../protocol/frame.js';
 
 /** A UTF-8 text message (§5.6). */

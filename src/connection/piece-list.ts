@@ -5,6 +5,7 @@
  * ones are packed into shared chunks, so a million 1-byte fragments cost about a megabyte, not a
  * million buffer objects.
  */
+import { Buffer } from 'node:buffer';
 
 /** Pieces smaller than this are packed together once a message has {@link DIRECT_PIECES} pieces. */
 const SMALL_PIECE = 512;

@@ -2,6 +2,7 @@
  * `Conn.ping()`: pings sent by the application, matched with their pongs by payload (§5.5.3: a
  * pong carries the ping's data), resolving with the round-trip time.
  */
+import { Buffer } from 'node:buffer';
 import { Waiter } from './waiter.js';
 
 interface PendingPing {

@@ -4,6 +4,7 @@
  * context takeover on the sending side, the compressed form is shared too, one per compression
  * setting; with context takeover each connection compresses it with its own state.
  */
+import { Buffer } from 'node:buffer';
 import { constants, deflateRaw } from 'node:zlib';
 import { deflateMessageNow } from './compressor.js';
 import { type DataMessageType, type MessageData, TextMessage, isDataMessageType, toBuffer } from './message.js';

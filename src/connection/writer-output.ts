@@ -5,6 +5,7 @@
  * copy-out while the transport is backed up, the write deadline, and failing every write when the
  * transport can take nothing more. Taking messages in (turns, compression) is `writer.ts`'s.
  */
+import { Buffer } from 'node:buffer';
 import { DeadlineExceededError } from '../errors.js';
 import { Deadline } from './deadline.js';
 import { type Flushable, scheduleFlush } from './flush-scheduler.js';

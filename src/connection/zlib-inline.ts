@@ -10,6 +10,7 @@
  * as expected is checked once, on first use, by a round trip, and without it every message takes
  * the thread pool as before.
  */
+import { Buffer } from 'node:buffer';
 import { type DeflateRaw, type InflateRaw, createDeflateRaw, createInflateRaw, constants } from 'node:zlib';
 
 type ZlibStream = DeflateRaw | InflateRaw;

@@ -3,6 +3,7 @@
  * topic, framed once (and compressed once per set of deflate parameters without context takeover,
  * as `PreparedMessage` does). With a backplane, topics span processes.
  */
+import { Buffer } from 'node:buffer';
 import type { Conn } from '../connection/conn.js';
 import type { DataMessageType, MessageData } from '../connection/message.js';
 import { PreparedMessage } from '../connection/prepared-message.js';

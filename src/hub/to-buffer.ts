@@ -1,4 +1,5 @@
 /** Message data as a Buffer (sharing memory where it can). */
+import { Buffer } from 'node:buffer';
 import type { MessageData } from '../connection/message.js';
 
 export function toBuffer(data: MessageData): Buffer {

@@ -2,6 +2,7 @@
  * The client side of the opening handshake (RFC 6455 §4.1): the upgrade request, and the checks
  * on the server's answer.
  */
+import { Buffer } from 'node:buffer';
 import { BadHandshakeError, InvalidHeaderError } from './errors.js';
 import { type ExtensionOffer, formatExtensions, parseExtensions, parseTokenList, tokenListHas } from './header-tokens.js';
 import { computeAccept, formatHeaderLines } from './handshake.js';

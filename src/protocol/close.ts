@@ -4,6 +4,7 @@
  * A close payload is empty, or a 2-byte big-endian code followed by a UTF-8 reason.
  * Because a control frame carries at most 125 bytes, the reason is at most 123 bytes.
  */
+import { Buffer } from 'node:buffer';
 import { ProtocolError } from './errors.js';
 import { isValidUtf8 } from './utf8.js';
 

@@ -8,6 +8,7 @@
  * rules a frame's header decides are {@link checkFrameHeader}'s (`frame-rules.ts`).
  * No sockets, no timers.
  */
+import { Buffer } from 'node:buffer';
 import { CloseInvalidFramePayloadData, CloseNoStatusReceived, decodeClosePayload, encodeClosePayload } from './close.js';
 import { ProtocolError } from './errors.js';
 import { type FrameHeader, Opcode, isControlOpcode } from './frame.js';

@@ -3,6 +3,7 @@
  * compressed message looks like on the wire, and the checks an inflated message must pass.
  * The connection's compressor, its decompressor and `PreparedMessage` all follow these.
  */
+import { Buffer } from 'node:buffer';
 import { CloseInvalidFramePayloadData, CloseMessageTooBig } from './close.js';
 import { ProtocolError } from './errors.js';
 import { Utf8Validator } from './utf8.js';

@@ -3,6 +3,7 @@
  * what the endpoint must answer: a close code (RFC 6455 §7.4.1) for framing errors,
  * an HTTP status for handshake errors.
  */
+import { Buffer } from 'node:buffer';
 import { HttpHeaders } from './headers.js';
 
 /** Base class of every error this library throws on purpose. */

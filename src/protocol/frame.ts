@@ -16,6 +16,7 @@
  *   | Masking-key (continued)       |          Payload Data         |
  *   +-------------------------------- - - - - - - - - - - - - - - - +
  */
+import { Buffer } from 'node:buffer';
 import { applyMask } from './mask.js';
 
 /** Frame opcodes (§5.2, §11.8). 0x3–0x7 and 0xB–0xF are reserved. */

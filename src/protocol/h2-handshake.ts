@@ -7,6 +7,7 @@
  * of `GET` with `Upgrade`/`Connection`; no `Sec-WebSocket-Key`/`Sec-WebSocket-Accept`; success is a
  * 2xx, not 101. Version, subprotocols, extensions and `Origin` work as in RFC 6455 §4.
  */
+import { Buffer } from 'node:buffer';
 import { BadHandshakeError, HandshakeError, InvalidHeaderError } from './errors.js';
 import { type ExtensionOffer, formatExtensions, parseExtensions, parseTokenList } from './header-tokens.js';
 import { assertHeaderField, computeAccept, isValidKey } from './handshake.js';

@@ -2,6 +2,7 @@
  * What both sides of the opening handshake share (RFC 6455 §4): the key and its accept value,
  * and the rule for header fields we write.
  */
+import { Buffer } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import { InvalidHeaderError } from './errors.js';
 import { isToken } from './header-tokens.js';

@@ -8,6 +8,7 @@
  * byte at a time costs the same as one sent whole (no re-scan of what was already seen). Explicit
  * limits bound the work and the memory before anything is interpreted.
  */
+import { Buffer } from 'node:buffer';
 import { HandshakeError } from './errors.js';
 import { HttpHeaders } from './headers.js';
 import { isTokenChar } from './header-tokens.js';

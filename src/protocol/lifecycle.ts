@@ -12,6 +12,7 @@
  * ```
  * (`connecting`, the opening handshake, comes before: `server-handshake.ts`, `client-handshake.ts`.)
  */
+import { Buffer } from 'node:buffer';
 import { CloseAbnormalClosure, CloseNoStatusReceived, decodeClosePayload, encodeClosePayload, truncateCloseReason } from './close.js';
 import type { CloseInfo } from './ending.js';
 import type { ProtocolError } from './errors.js';

@@ -7,6 +7,7 @@
  * returns. Larger unmasked payloads are queued by reference, without a copy; the caller must then
  * leave them untouched until they have been written (the socket layer waits for that).
  */
+import { Buffer } from 'node:buffer';
 import { headerLength, writeFrameHeader } from './frame.js';
 import { applyMask } from './mask.js';
 import { Slab, sharedSlab } from './slab.js';

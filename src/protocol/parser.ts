@@ -8,6 +8,7 @@
  * they arrive, unmasked in place, as views into the caller's chunk. A frame that arrives whole in
  * one chunk is therefore reported as one view of that chunk, with no copy.
  */
+import { Buffer } from 'node:buffer';
 import { CloseMessageTooBig, CloseProtocolError } from './close.js';
 import { ProtocolError } from './errors.js';
 import { FIN, type FrameHeader, MAX_HEADER_LENGTH, RSV1, RSV2, RSV3 } from './frame.js';

@@ -2,6 +2,7 @@
  * The server side of the opening handshake (RFC 6455 §4.2): checking the client's request,
  * choosing a subprotocol, and writing the 101 response or an HTTP error.
  */
+import { Buffer } from 'node:buffer';
 import { HandshakeError, InvalidHeaderError } from './errors.js';
 import { type ExtensionOffer, formatExtensions, parseExtensions, parseTokenList, tokenListHas } from './header-tokens.js';
 import { STATUS_TEXT, computeAccept, formatHeaderLines, isValidKey } from './handshake.js';

@@ -11,6 +11,7 @@
  * last batch, so its frames stay contiguous although others allocate in between; the unused room
  * of the newest region goes back to the slab.
  */
+import { Buffer } from 'node:buffer';
 export class Slab {
   private readonly slabSize: number;
   private buffer: Buffer;

@@ -4,6 +4,7 @@
  * `<origin> <flag> <type> <tag>`: the backplane that sent it, 'L' when its own process delivered
  * it already (published while Redis was unreachable), the message type, and the hub's tag ('-' if none).
  */
+import { Buffer } from 'node:buffer';
 import { BinaryMessage, type DataMessageType, TextMessage } from '../connection/message.js';
 import { isMessageId } from '../hub/topic-message.js';
 

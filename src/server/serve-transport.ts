@@ -5,6 +5,7 @@
  * is HTTP/1.1. Only this server's sessions advertise `SETTINGS_ENABLE_CONNECT_PROTOCOL` (§3), and
  * it does handle the CONNECT streams.
  */
+import { Buffer } from 'node:buffer';
 import { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, createServer as createHttp2Server } from 'node:http2';
 import { type Server, type Socket, createServer as createNetServer } from 'node:net';
 import { H2_SESSION_WINDOW, H2_STREAM_WINDOW } from '../connection-h2/windows.js';
