@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CloseError, Dialer } from '../../src/index.js';
-import { freePort } from '../helpers/scripts.js';
+import { onFreePort } from '../helpers/scripts.js';
 import { onCleanup } from '../helpers/servers.js';
 
 async function startChat(port: number): Promise<{ url: string; exit: Promise<number | null>; kill: (signal: NodeJS.Signals) => void }> {
@@ -24,7 +24,9 @@ async function startChat(port: number): Promise<{ url: string; exit: Promise<num
       const m = /open (http:\/\/\S+)/.exec(out);
       if (m) resolve(m[1]!);
     });
-    void exit.then((code) => reject(new Error(`exited with ${code}: ${out}`)));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString())); // "port N is already in use", for onFreePort
+    // 'close', not 'exit': by then all it printed has been read.
+    child.once('close', (code) => reject(new Error(`exited with ${code}: ${out}`)));
   });
   return { url, exit, kill: (signal) => child.kill(signal) };
 }
@@ -32,8 +34,9 @@ async function startChat(port: number): Promise<{ url: string; exit: Promise<num
 describe('examples/chat/server.ts as a program (npm start)', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`prints its URL, serves the chat, and on ${signal} closes every connection with 1001 and exits 0`, async () => {
-      const port = await freePort();
-      const chat = await startChat(port);
+      // PORT named in advance is the point (the URL must show it): started again on another port
+      // if a test takes this one before the chat binds it.
+      const { port, chat } = await onFreePort(async (port) => ({ port, chat: await startChat(port) }));
       expect(chat.url).toBe(`http://127.0.0.1:${port}/`);
       expect((await fetch(chat.url)).status).toBe(200);
       const { conn } = await new Dialer().dial(`ws://127.0.0.1:${port}/ws`);

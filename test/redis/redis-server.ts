@@ -5,8 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Socket } from 'node:net';
-import { freePort } from '../helpers/scripts.js';
+import { onFreePort, unassignedPort } from '../helpers/scripts.js';
 
 export const REDIS_SERVER_PATH = '/usr/bin/redis-server';
 
@@ -31,21 +30,41 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts redis-server. Its port must stay ours while it is down (`kill` then `restart`: the
+ * clients and chat processes reconnect to the same URL), so it comes from `unassignedPort()`:
+ * below the ephemeral range, where no other test's `listen(0)` and no outgoing connection can
+ * land on it during the outage. A first start that loses the port anyway (some test named that
+ * number) is made again on another port; a restart cannot move, and says that its port was taken.
+ */
 export async function startRedis(): Promise<RedisServer> {
   if (!existsSync(REDIS_SERVER_PATH)) throw new Error(`redis-server is required here but ${REDIS_SERVER_PATH} is missing: .ci/run installs it with apt-get`);
-  const port = await freePort();
+  return onFreePort(async (port) => {
+    const server = redisOn(port);
+    await server.restart();
+    return server;
+  }, unassignedPort);
+}
+
+function redisOn(port: number): RedisServer {
   let child: ChildProcess | null = null;
+  /** Resolves when it says it accepts connections, which it says only once it has bound the port. */
   const launch = async (): Promise<void> => {
     const proc = spawn(REDIS_SERVER_PATH, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
     let output = '';
-    proc.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    proc.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`))));
-    exited.catch(() => {});
-    await Promise.race([waitForPing(port), exited]);
+    await new Promise<void>((resolve, reject) => {
+      const onData = (d: Buffer): void => {
+        output = (output + d.toString()).slice(-4000);
+        if (output.includes('Ready to accept connections')) resolve();
+      };
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', onData);
+      // Its own line, not a PING: a PING could be answered by another server that has the port.
+      proc.once('close', (code) => reject(new Error(`redis-server on port ${port} exited (${code}) before it was ready: ${output}`)));
+    });
   };
   const kill = async (): Promise<void> => {
     const proc: ChildProcess | null = child;
@@ -55,30 +74,5 @@ export async function startRedis(): Promise<RedisServer> {
     proc.kill('SIGKILL');
     await gone;
   };
-  await launch();
   return { port, url: `redis://127.0.0.1:${port}`, kill, restart: launch, stop: kill };
-}
-
-/** Sends PING until the server answers PONG. */
-async function waitForPing(port: number): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    if (await pingOnce(port)) return;
-    if (attempt > 500) throw new Error(`redis-server on ${port} does not answer PING`);
-    await new Promise((r) => setTimeout(r, 20)); // polling a process that is starting: nothing to wait on
-  }
-}
-
-function pingOnce(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    let reply = '';
-    socket.setTimeout(1000, () => socket.destroy());
-    socket.once('error', () => resolve(false));
-    socket.once('close', () => resolve(reply.startsWith('+PONG')));
-    socket.on('data', (d: Buffer) => {
-      reply += d.toString();
-      if (reply.includes('\r\n')) socket.end();
-    });
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-  });
 }

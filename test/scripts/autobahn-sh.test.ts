@@ -7,19 +7,25 @@
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseIndex } from '../../scripts/autobahn-index.js';
-import { freePort } from '../helpers/scripts.js';
+import { onFreePort, portTaken, unassignedPort } from '../helpers/scripts.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/scripts/autobahn-fixtures');
 const BASH = '/bin/bash';
 const SYSTEM_PATH = '/usr/bin:/bin';
 const NO_HARNESS = 'no Docker engine answers and no wstest is on PATH';
+
+interface Tools {
+  wstest?: 'path' | 'elsewhere';
+  docker?: 'up' | 'down' | 'absent';
+  system?: boolean;
+}
 
 interface Sandbox {
   dir: string;
@@ -32,7 +38,7 @@ interface Sandbox {
  * (always a `docker` whose engine is down unless asked otherwise, so a real Docker never runs).
  * `system: false` leaves the system directories off PATH entirely.
  */
-function sandbox(tools: { wstest?: 'path' | 'elsewhere'; docker?: 'up' | 'down' | 'absent'; system?: boolean } = {}): Sandbox {
+function sandbox(tools: Tools = {}): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'autobahn-sh-'));
   const bin = join(dir, 'bin');
   mkdirSync(bin);
@@ -50,6 +56,7 @@ function sandbox(tools: { wstest?: 'path' | 'elsewhere'; docker?: 'up' | 'down' 
     writeFileSync(wrapper, `#!/bin/sh\nexec node --import tsx ${join(FIXTURES, 'fake-wstest.ts')} "$@"\n`);
     chmodSync(wrapper, 0o755);
     env.FAKE_WSTEST_LOG = join(dir, 'wstest.log');
+    env.FAKE_WSTEST_LISTENING = join(dir, 'wstest.listening');
   }
   const docker = tools.docker ?? 'down';
   if (docker !== 'absent') {
@@ -59,8 +66,14 @@ function sandbox(tools: { wstest?: 'path' | 'elsewhere'; docker?: 'up' | 'down' 
   return { dir, reports, env };
 }
 
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs the script in its own process group, so a hung run can be stopped with everything it started. */
-function run(box: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(box: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(BASH, [join(ROOT, 'scripts/autobahn.sh'), ...args], { cwd: box.dir, env: { ...box.env, ...env }, detached: true });
     let stdout = '';
@@ -77,6 +90,28 @@ function run(box: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}): Promise
       resolve({ status, stdout, stderr });
     });
   });
+}
+
+const readIfThere = (path: string): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+
+/**
+ * Runs the script in a fresh sandbox with AUTOBAHN_PORT, which it must be told in advance (the
+ * spec names it before anything binds it): an `unassignedPort()`, which no other test's listen(0)
+ * or connection can be given first. Should a test that names ports take it anyway, the run is made
+ * again on another port. Server mode shows that as the testee's EADDRINUSE (the script prints its
+ * log); client mode, whose script waits for anything to listen on the port, as a run that ended
+ * while the fake wstest never listened: the testee was driven by the server that took the port.
+ */
+function runOnPort(tools: Tools, args: string[], env: (box: Sandbox) => NodeJS.ProcessEnv = () => ({})): Promise<{ box: Sandbox; port: number; r: Run }> {
+  return onFreePort(async (port) => {
+    const box = sandbox(tools);
+    const r = await run(box, args, { AUTOBAHN_PORT: String(port), ...env(box) });
+    const wstestListened = readIfThere(box.env.FAKE_WSTEST_LISTENING ?? '').includes(`listening on ws://127.0.0.1:${port}`);
+    if (portTaken(r.stderr) || (args.includes('client') && !wstestListened)) {
+      throw new Error(`EADDRINUSE: port ${port} was taken before the harness bound it:\n${r.stdout}\n${r.stderr}`);
+    }
+    return { box, port, r };
+  }, unassignedPort);
 }
 
 /** Nothing listens on `port` any more: whatever the script started there has been stopped. */
@@ -121,9 +156,7 @@ describe('scripts/autobahn.sh without a harness', () => {
 
 describe('scripts/autobahn.sh with a wstest', () => {
   it('tests our echo server with the wstest on PATH, writes the report and exits 0 when all pass', async () => {
-    const box = sandbox({ wstest: 'path' });
-    const port = await freePort();
-    const r = await run(box, ['server'], { AUTOBAHN_PORT: String(port) });
+    const { box, port, r } = await runOnPort({ wstest: 'path' }, ['server']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('cases: all but 12.* and 13.* (no --compression)');
@@ -148,13 +181,10 @@ describe('scripts/autobahn.sh with a wstest', () => {
   });
 
   it('uses the wstest named by WSTEST, runs only the cases asked for, and exits 1 listing what is not OK', async () => {
-    const box = sandbox({ wstest: 'elsewhere' });
-    const port = await freePort();
-    const r = await run(box, ['server', '1.*,7.1.1'], {
-      AUTOBAHN_PORT: String(port),
-      WSTEST: join(box.dir, 'wstest'),
+    const { box, port, r } = await runOnPort({ wstest: 'elsewhere' }, ['server', '1.*,7.1.1'], (fresh) => ({
+      WSTEST: join(fresh.dir, 'wstest'),
       FAKE_WSTEST_VERDICTS: '7.1.1=NON-STRICT',
-    });
+    }));
     expect(r.status).toBe(1);
     expect(readJson(join(box.reports, 'fuzzingclient.json')).cases).toEqual(['1.*', '7.1.1']);
     expect(r.stdout).toMatch(/^ 7 Close Handling\s+1\s+0\s+1\s+0\s+0\s+0$/m);
@@ -164,9 +194,7 @@ describe('scripts/autobahn.sh with a wstest', () => {
   });
 
   it('tests our echo server with --compression: it negotiates permessage-deflate for 12 and 13', async () => {
-    const box = sandbox({ wstest: 'path' });
-    const port = await freePort();
-    const r = await run(box, ['--compression', 'server', '1.1.1,12.*,13.*'], { AUTOBAHN_PORT: String(port) });
+    const { box, port, r } = await runOnPort({ wstest: 'path' }, ['--compression', 'server', '1.1.1,12.*,13.*']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readJson(join(box.reports, 'fuzzingclient.json'))['exclude-cases']).toEqual([]);
@@ -177,9 +205,7 @@ describe('scripts/autobahn.sh with a wstest', () => {
   });
 
   it('tests our client, scripts/echo-client.ts, with --compression: every case passes, 12 and 13 included', async () => {
-    const box = sandbox({ wstest: 'path' });
-    const port = await freePort();
-    const r = await run(box, ['--compression', 'client'], { AUTOBAHN_PORT: String(port) });
+    const { box, port, r } = await runOnPort({ wstest: 'path' }, ['--compression', 'client']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Autobahn fuzzingserver');
     expect(r.stdout).toContain('scripts/echo-client.ts --compression');
@@ -194,13 +220,10 @@ describe('scripts/autobahn.sh with a wstest', () => {
   });
 
   it('passes --compression to another client driver, which fails 12 and 13 as UNIMPLEMENTED when it does not negotiate', async () => {
-    const box = sandbox({ wstest: 'path' });
-    const port = await freePort();
-    const r = await run(box, ['--compression', 'client'], {
-      AUTOBAHN_PORT: String(port),
+    const { box, port, r } = await runOnPort({ wstest: 'path' }, ['--compression', 'client'], (fresh) => ({
       AUTOBAHN_CLIENT_TESTEE: join(FIXTURES, 'echo-client-stub.ts'),
-      FAKE_CLIENT_LOG: join(box.dir, 'client.log'),
-    });
+      FAKE_CLIENT_LOG: join(fresh.dir, 'client.log'),
+    }));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
     expect(readLog(join(box.dir, 'client.log'))).toBe(`--url ws://127.0.0.1:${port} --agent rfc6455 --compression\n`);
@@ -221,31 +244,26 @@ describe('scripts/autobahn.sh with a wstest', () => {
 
 describe('scripts/autobahn.sh with Docker', () => {
   it('runs the image with host networking and the reports mounted, for both modes', async () => {
-    const box = sandbox({ wstest: 'path', docker: 'up' });
-    const log = join(box.dir, 'docker.log');
-
-    const serverPort = await freePort();
-    const server = await run(box, ['server', '2.*'], { AUTOBAHN_PORT: String(serverPort) });
+    const { box, port: serverPort, r: server } = await runOnPort({ wstest: 'path', docker: 'up' }, ['server', '2.*']);
     expect(server.status).toBe(0);
     await expectNothingListening(serverPort);
     expect(server.stdout).toContain('Autobahn fuzzingclient (Docker image crossbario/autobahn-testsuite)');
     expect(readJson(join(box.reports, 'fuzzingclient.json')).outdir).toBe('/reports/servers');
-    expect(readLog(log)).toBe(
+    expect(readLog(join(box.dir, 'docker.log'))).toBe(
       `info\nrun --rm --network host -v ${box.reports}:/reports crossbario/autobahn-testsuite wstest --mode fuzzingclient --spec /reports/fuzzingclient.json\n`,
     );
 
-    const clientPort = await freePort();
-    const client = await run(box, ['client', '1.*'], {
-      AUTOBAHN_PORT: String(clientPort),
+    const { box: clientBox, port: clientPort, r: client } = await runOnPort({ wstest: 'path', docker: 'up' }, ['client', '1.*'], () => ({
       AUTOBAHN_IMAGE: 'example/autobahn:1',
       AUTOBAHN_CLIENT_TESTEE: join(FIXTURES, 'echo-client-stub.ts'),
-    });
+    }));
     expect(client.status).toBe(0);
     expect(client.stdout).toContain('Result: PASS (all 2 cases are OK or INFORMATIONAL)');
-    const calls = readLog(log).split('\n').slice(2, -1);
+    const calls = readLog(join(clientBox.dir, 'docker.log')).split('\n').slice(0, -1);
+    expect(calls).toHaveLength(3);
     expect(calls[0]).toBe('info');
     expect(calls[1]).toMatch(
-      new RegExp(`^run --rm --network host -v ${box.reports}:/reports --detach --name (rfc6455-autobahn-\\d+) example/autobahn:1 wstest --mode fuzzingserver --spec /reports/fuzzingserver.json$`),
+      new RegExp(`^run --rm --network host -v ${clientBox.reports}:/reports --detach --name (rfc6455-autobahn-\\d+) example/autobahn:1 wstest --mode fuzzingserver --spec /reports/fuzzingserver.json$`),
     );
     const name = /--name (\S+)/.exec(calls[1]!)![1];
     expect(calls[2]).toBe(`stop --time 2 ${name}`);

@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePort, startScript } from '../helpers/scripts.js';
+import { onFreePort, startEchoServer, startScript } from '../helpers/scripts.js';
 
 describe('scripts/echo-server.ts', () => {
   it('prints its URL, echoes with types, accepts any origin and large messages, exits on SIGTERM', async () => {
-    const port = await freePort();
-    const { child, line } = await startScript('scripts/echo-server.ts', ['--port', String(port), '--host', '127.0.0.1']);
+    // The port named in advance is the point here: started again on another if a test takes it first.
+    const { port, child, line } = await onFreePort(async (port) => ({ port, ...(await startScript('scripts/echo-server.ts', ['--port', String(port), '--host', '127.0.0.1'])) }));
     expect(line).toBe(`listening on ws://127.0.0.1:${port}`);
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { origin: 'http://somewhere.else', maxPayload: 0 });
     const received: Array<[boolean, number]> = [];
@@ -39,8 +39,7 @@ describe('scripts/echo-server.ts', () => {
 
 describe('scripts/echo-server.ts --compression', () => {
   it('negotiates permessage-deflate and echoes compressed', async () => {
-    const port = await freePort();
-    await startScript('scripts/echo-server.ts', ['--port', String(port), '--compression']);
+    const { port } = await startEchoServer(['--compression']);
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: { threshold: 0 } });
     await new Promise((r, j) => {
       ws.once('open', r);

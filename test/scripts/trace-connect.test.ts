@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { LineCollector } from '../helpers/lines.js';
-import { freePort, startScript } from '../helpers/scripts.js';
+import { startEchoServer, unassignedPort } from '../helpers/scripts.js';
 import { onCleanup } from '../helpers/servers.js';
 
 function trace(args: string[]): { child: ChildProcessWithoutNullStreams; out: LineCollector; err: LineCollector; exit: Promise<number | null> } {
@@ -21,8 +21,7 @@ function trace(args: string[]): { child: ChildProcessWithoutNullStreams; out: Li
 
 describe('scripts/trace.ts ws://… (connect mode)', () => {
   it('prints the handshake and every frame both ways, sends typed lines, and exits 0 on close', async () => {
-    const port = await freePort();
-    await startScript('scripts/echo-server.ts', ['--port', String(port), '--compression']);
+    const { port } = await startEchoServer(['--compression']);
     const { child, out, exit } = trace(['--compression', '--preview', '24', `ws://127.0.0.1:${port}/some/path?q=1`]);
     await out.waitFor(/^upgraded:/);
     child.stdin.write('hello\n');
@@ -65,7 +64,8 @@ describe('scripts/trace.ts ws://… (connect mode)', () => {
   }, 30_000);
 
   it('says when nothing listens, and when the arguments are wrong', async () => {
-    const port = await freePort();
+    // Not freePort(): another test's server could be given that port before trace connects to it.
+    const port = await unassignedPort();
     const refused = trace([`ws://127.0.0.1:${port}/`]);
     expect(await refused.exit).toBe(1);
     expect(refused.out.lines.join('\n')).toMatch(/upstream connection failed: connect ECONNREFUSED/);

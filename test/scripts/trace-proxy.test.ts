@@ -8,11 +8,21 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BinaryMessage, Dialer, TextMessage } from '../../src/index.js';
 import { LineCollector } from '../helpers/lines.js';
-import { freePort, startScript } from '../helpers/scripts.js';
+import { onFreePort, startEchoServer } from '../helpers/scripts.js';
 import { onCleanup } from '../helpers/servers.js';
 
-async function proxy(upstreamPort: number): Promise<{ port: number; out: LineCollector; stop: () => Promise<number | null> }> {
-  const port = await freePort();
+interface Proxy {
+  port: number;
+  out: LineCollector;
+  stop: () => Promise<number | null>;
+}
+
+/** The proxy on `--listen N`, N known in advance: its line must name that port. */
+function proxy(upstreamPort: number): Promise<Proxy> {
+  return onFreePort((port) => proxyOn(port, upstreamPort));
+}
+
+async function proxyOn(port: number, upstreamPort: number): Promise<Proxy> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/trace.ts', '--listen', String(port), '--upstream', `ws://127.0.0.1:${upstreamPort}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -21,7 +31,11 @@ async function proxy(upstreamPort: number): Promise<{ port: number; out: LineCol
   });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const out = new LineCollector(child.stdout);
-  expect(await out.waitFor(/^listening on /)).toBe(`listening on ws://127.0.0.1:${port}, forwarding to ws://127.0.0.1:${upstreamPort}`);
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  // 'close', not 'exit': by then all it printed (EADDRINUSE, when it lost its port) has been read.
+  const closed = new Promise<never>((_, reject) => child.once('close', (code) => reject(new Error(`trace.ts --listen ${port} exited (${code}):\n${err}`))));
+  expect(await Promise.race([out.waitFor(/^listening on /), closed])).toBe(`listening on ws://127.0.0.1:${port}, forwarding to ws://127.0.0.1:${upstreamPort}`);
   return {
     port,
     out,
@@ -34,8 +48,7 @@ async function proxy(upstreamPort: number): Promise<{ port: number; out: LineCol
 
 describe('scripts/trace.ts --listen --upstream (proxy mode)', () => {
   it('forwards unchanged bytes both ways and prints each connection, numbered', async () => {
-    const echoPort = await freePort();
-    await startScript('scripts/echo-server.ts', ['--port', String(echoPort), '--compression']);
+    const { port: echoPort } = await startEchoServer(['--compression']);
     const { port, out, stop } = await proxy(echoPort);
 
     // #1: our Dialer, compressing everything it sends.
@@ -101,8 +114,7 @@ describe('scripts/trace.ts --listen --upstream (proxy mode)', () => {
   }, 30_000);
 
   it('passes plain HTTP through without decoding it', async () => {
-    const echoPort = await freePort();
-    await startScript('scripts/echo-server.ts', ['--port', String(echoPort)]);
+    const { port: echoPort } = await startEchoServer();
     const { port, out } = await proxy(echoPort);
     const res = await fetch(`http://127.0.0.1:${port}/`);
     expect(res.status).toBe(426); // the echo server's answer, through the proxy

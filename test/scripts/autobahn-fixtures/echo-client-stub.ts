@@ -17,7 +17,9 @@ if (process.env.FAKE_CLIENT_LOG) appendFileSync(process.env.FAKE_CLIENT_LOG, `${
 /** Opens `path`, echoes every message, and resolves with the first one when the server closes. */
 function visit(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${values.url}${path}`, { perMessageDeflate: false });
+    // A handshake timeout, as scripts/echo-client.ts's Dialer has (30 s): on a port some other
+    // server took first, the run fails instead of hanging.
+    const ws = new WebSocket(`${values.url}${path}`, { perMessageDeflate: false, handshakeTimeout: 30_000 });
     let first = '';
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (first === '') first = data.toString();

@@ -8,7 +8,9 @@
  *
  * FAKE_WSTEST_VERDICTS='2.1=NON-STRICT,7.1.1=FAILED' overrides the behavior of some cases;
  * FAKE_WSTEST_LOG=FILE records the command line; FAKE_CONTAINER_REPORTS=DIR is the host directory
- * that the fake docker mounts as /reports, where paths in a container would point.
+ * that the fake docker mounts as /reports, where paths in a container would point;
+ * FAKE_WSTEST_LISTENING=FILE gets a line once the fuzzing server listens (a test can tell from its
+ * absence that the testee was driven by some other server, which had taken the port first).
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -141,7 +143,9 @@ if (values.mode === 'fuzzingclient') {
       ws.close(1008);
     }
   });
-  http.listen(Number(url.port), url.hostname);
+  http.listen(Number(url.port), url.hostname, () => {
+    if (process.env.FAKE_WSTEST_LISTENING) appendFileSync(process.env.FAKE_WSTEST_LISTENING, `listening on ${spec.url}\n`);
+  });
   process.on('SIGTERM', () => process.exit(0));
 } else {
   console.error(`fake wstest: unknown mode ${values.mode}`);
