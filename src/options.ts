@@ -18,9 +18,9 @@ export interface ConnLimits {
    */
   readBufferSize?: number;
   /**
-   * Frames up to this size are coalesced into batches of at most this many bytes, written with one
-   * socket write per batch; larger messages are written straight from the caller's buffer.
-   * Default 16 KiB.
+   * Frames up to this size are copied into shared regions of at most this many bytes; larger
+   * messages are written straight from the caller's buffer. What one tick writes leaves in one
+   * socket write, unless it passes `writeHighWaterMark` first. Default 16 KiB.
    */
   writeBufferSize?: number;
   /** Writes wait (for the socket's `drain`) while more than this many bytes are queued in the socket. Default 64 KiB. */
