@@ -17,4 +17,5 @@ export const shared: NonNullable<ViteUserConfig['test']> = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   teardownTimeout: 30_000,
+  setupFiles: ['test/config/cleanup.ts'],
 };

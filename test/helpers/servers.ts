@@ -1,13 +1,14 @@
 import { type IncomingMessage, createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach } from 'vitest';
 import { type Conn, serve, type UpgradeRequest, Upgrader, type UpgraderOptions, type WebSocketServer } from '../../src/index.js';
 import { RawClient } from './raw-client.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
+
+/** Undoes what the test registered, last first (after each test: `test/config/cleanup.ts`). */
+export async function runCleanups(): Promise<void> {
   while (cleanups.length > 0) await cleanups.pop()!();
-});
+}
 
 /** Registers something to undo after the current test. */
 export function onCleanup(fn: () => Promise<void> | void): void {
