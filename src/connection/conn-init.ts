@@ -25,25 +25,40 @@ export interface ConnInit extends ConnLimits {
   transport?: TransportKind;
   /** How to drop the transport; default `destroy()`. An HTTP/2 stream resets with CANCEL (RFC 8441 §5). */
   abortTransport?: () => void;
+  /** Every limit resolved beforehand: when given, the `ConnLimits` fields of this object are not read. */
+  limits?: ResolvedConnLimits;
+}
+
+/** Every limit of a connection, defaults filled in. */
+export type ResolvedConnLimits = Readonly<Required<ConnLimits>>;
+
+/**
+ * The limits with their defaults filled in. An `Upgrader` (or `Dialer`) does this once for all its
+ * connections and passes the result as `ConnInit.limits`, so a handshake copies no options.
+ */
+export function resolveConnLimits(limits: ConnLimits): ResolvedConnLimits {
+  const pingInterval = limits.pingInterval ?? CONN_DEFAULTS.pingInterval;
+  return {
+    readLimit: limits.readLimit ?? CONN_DEFAULTS.readLimit,
+    maxFragments: limits.maxFragments ?? CONN_DEFAULTS.maxFragments,
+    readBufferSize: limits.readBufferSize ?? CONN_DEFAULTS.readBufferSize,
+    writeBufferSize: limits.writeBufferSize ?? CONN_DEFAULTS.writeBufferSize,
+    writeHighWaterMark: limits.writeHighWaterMark ?? CONN_DEFAULTS.writeHighWaterMark,
+    closeTimeout: limits.closeTimeout ?? CONN_DEFAULTS.closeTimeout,
+    pingInterval,
+    pongTimeout: limits.pongTimeout ?? pingInterval,
+    idleTimeout: limits.idleTimeout ?? CONN_DEFAULTS.idleTimeout,
+  };
 }
 
 /** The connection's driver, with every limit the handshake left out at its default. */
 export function driverFor(init: ConnInit): Driver {
-  const pingInterval = init.pingInterval ?? CONN_DEFAULTS.pingInterval;
   const { decompressor, compression } = setUpDeflate(init.role, init.deflate ?? null);
   return new Driver({
     role: init.role,
     transport: init.socket,
     abortTransport: init.abortTransport,
-    readLimit: init.readLimit ?? CONN_DEFAULTS.readLimit,
-    maxFragments: init.maxFragments ?? CONN_DEFAULTS.maxFragments,
-    readBufferSize: init.readBufferSize ?? CONN_DEFAULTS.readBufferSize,
-    writeBufferSize: init.writeBufferSize ?? CONN_DEFAULTS.writeBufferSize,
-    writeHighWaterMark: init.writeHighWaterMark ?? CONN_DEFAULTS.writeHighWaterMark,
-    closeTimeout: init.closeTimeout ?? CONN_DEFAULTS.closeTimeout,
-    pingInterval,
-    pongTimeout: init.pongTimeout ?? pingInterval,
-    idleTimeout: init.idleTimeout ?? CONN_DEFAULTS.idleTimeout,
+    limits: init.limits ?? resolveConnLimits(init),
     decompressor,
     compression,
   });

@@ -43,7 +43,8 @@ export abstract class DriverLifecycle implements LifecycleActions {
   }
 
   /** Keepalive and the idle timeout, when either is on: their verdicts are lifecycle decisions. */
-  protected startLiveness(s: DriverSettings): Liveness | null {
+  protected startLiveness(settings: DriverSettings): Liveness | null {
+    const s = settings.limits;
     if (s.pingInterval <= 0 && s.idleTimeout <= 0) return null;
     const { core, lifecycle } = this;
     return new Liveness({

@@ -12,6 +12,7 @@ import { abnormalClosure } from '../protocol/ending.js';
 import type { ProtocolError } from '../protocol/errors.js';
 import type { FrameSender } from '../protocol/frame-sender.js';
 import type { Lifecycle } from '../protocol/lifecycle.js';
+import type { ResolvedConnLimits } from './conn-init.js';
 import { DriverLifecycle } from './driver-lifecycle.js';
 import { Inbox } from './inbox.js';
 import type { InboxParts } from './inbox-accounts.js';
@@ -25,15 +26,7 @@ export interface DriverSettings {
   transport: Duplex;
   /** Drops the transport; default `destroy()` (an HTTP/2 stream passes a reset with CANCEL). */
   abortTransport?: () => void;
-  readLimit: number;
-  maxFragments: number;
-  readBufferSize: number;
-  writeBufferSize: number;
-  writeHighWaterMark: number;
-  closeTimeout: number;
-  pingInterval: number;
-  pongTimeout: number;
-  idleTimeout: number;
+  limits: ResolvedConnLimits;
   decompressor: Decompressor | null;
   compression: WriteCompression | null;
 }
@@ -59,20 +52,21 @@ export class Driver extends DriverLifecycle implements ConnectionEvents, InboxPa
 
   constructor(s: DriverSettings) {
     super(s);
-    this.readBufferSize = s.readBufferSize;
+    const limits = s.limits;
+    this.readBufferSize = limits.readBufferSize;
     this.decompressor = s.decompressor;
     this.isServer = s.role === 'server';
-    this.highWaterMark = s.writeHighWaterMark;
+    this.highWaterMark = limits.writeHighWaterMark;
     this.compression = s.compression;
     // The driver is the core's event sink and its actions: one object, not a closure per callback.
     this.core = new ConnectionCore(
       {
         role: s.role,
-        maxMessageSize: s.readLimit,
-        maxFragments: s.maxFragments,
-        writeBufferSize: s.writeBufferSize,
+        maxMessageSize: limits.readLimit,
+        maxFragments: limits.maxFragments,
+        writeBufferSize: limits.writeBufferSize,
         compression: s.compression !== null,
-        closeTimeout: s.closeTimeout,
+        closeTimeout: limits.closeTimeout,
         // Messages that arrived before a bad frame are answered before the failure's close frame.
         deferFailureClose: true,
       },

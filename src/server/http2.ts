@@ -86,13 +86,7 @@ export function acceptStream(upgrader: Upgrader, pending: PendingStreamUpgrade, 
     if (stream.destroyed || stream.closed) throw new HandshakeError(400, 'the stream closed during the handshake');
     stream.respond(response);
     stream.off('error', ignoreError);
-    return new Conn({
-      ...options,
-      role: 'server',
-      ...streamTransport(stream),
-      deflate,
-      ...(subprotocol !== undefined ? { subprotocol } : {}),
-    });
+    return new Conn({ role: 'server', ...streamTransport(stream), deflate, subprotocol, limits: upgrader.limits });
   } catch (err) {
     const failure = err instanceof HandshakeError ? err : new HandshakeError(500, err instanceof Error ? err.message : String(err));
     answerError(upgrader, stream, failure, request);

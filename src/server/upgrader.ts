@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { Conn } from '../connection/conn.js';
+import { type ResolvedConnLimits, resolveConnLimits } from '../connection/conn-init.js';
 import { type ConnLimits, type NegotiatedDeflate, type PerMessageDeflateOptions, deflateOptionsOf } from '../options.js';
 import { acceptDeflateOffer, checkDeflateOptions } from '../protocol/deflate-negotiation.js';
 import type { ExtensionOffer } from '../protocol/header-tokens.js';
@@ -84,11 +85,14 @@ export class Upgrader {
   /** The options this upgrader was made with (a copy). */
   readonly options: Readonly<UpgraderOptions>;
   private readonly deflate: PerMessageDeflateOptions | null;
+  /** @internal The connections' limits, defaults filled in once for all of them. */
+  readonly limits: ResolvedConnLimits;
   /** One function for every socket whose request head is refused. */
   private readonly refuseHead: RefuseHead = (socket, err) => this.answerError(socket, err, undefined);
 
   constructor(options: UpgraderOptions = {}) {
     this.options = { ...options };
+    this.limits = resolveConnLimits(options);
     this.deflate = deflateOptionsOf(options.enableCompression);
     if (this.deflate !== null) checkDeflateOptions(this.deflate);
   }
@@ -204,14 +208,7 @@ export class Upgrader {
       const response = buildAcceptResponse({ key: info.key, subprotocol, extensions, headers: extra });
       if (socket.destroyed) throw new HandshakeError(400, 'the connection closed during the handshake');
       socket.write(response);
-      return new Conn({
-        ...this.options,
-        role: 'server',
-        socket,
-        head: pending.rest,
-        deflate,
-        ...(subprotocol !== undefined ? { subprotocol } : {}),
-      });
+      return new Conn({ role: 'server', socket, head: pending.rest, deflate, subprotocol, limits: this.limits });
     } catch (err) {
       const failure =
         err instanceof HandshakeError ? err : new HandshakeError(500, err instanceof Error ? err.message : String(err));
