@@ -129,7 +129,13 @@ export class Driver extends DriverLifecycle implements ConnectionEvents, InboxPa
   /** @internal */
   transportData(chunk: Buffer): void {
     this.liveness?.bytesArrived();
-    this.core.receive(chunk);
+    const inbox = this.inbox;
+    inbox.readChunk = chunk.buffer;
+    try {
+      this.core.receive(chunk);
+    } finally {
+      inbox.readChunk = null;
+    }
     this.afterInput();
   }
 

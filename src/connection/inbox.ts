@@ -94,8 +94,6 @@ export class QueuedMessage {
 export class Inbox extends WaitingReads {
   private receiving: QueuedMessage | null = null;
   private receivingJob: ReturnType<Decompressor['begin']> | null = null;
-  /** The read chunk last charged to a message: its other messages are not charged it again. */
-  private lastChunk: ArrayBufferLike | null = null;
   /** A compressed message was dropped while closing: later ones cannot be inflated either. */
   private droppedCompressed = false;
   private received = 0;
@@ -207,19 +205,6 @@ export class Inbox extends WaitingReads {
   }
 
   // ---------------------------------------------------------------- inside
-
-  /**
-   * A small piece that is a view of a much larger read chunk keeps the whole chunk alive: the first
-   * message to reference a chunk is charged for it, so pinned memory meets backpressure too.
-   */
-  private chargeChunk(message: QueuedMessage, data: Buffer): void {
-    const chunk = data.buffer;
-    if (chunk === this.lastChunk || chunk.byteLength <= data.length * 2) return;
-    this.lastChunk = chunk;
-    const pinned = chunk.byteLength - data.length;
-    message.charge += pinned;
-    this.held += pinned;
-  }
 
   private dequeueWhole(): Message {
     const message = this.front!;

@@ -59,6 +59,18 @@ describe('a connection that goes quiet keeps nothing of its busy time', () => {
     expect(inbox.front).toBeNull();
   });
 
+  it('the inbox lets go of the read chunk a burst of small messages pinned, once they are read', async () => {
+    const { conn, peer } = await connectedPair();
+    const inbox = (conn as unknown as { driver: { inbox: { lastChunk: unknown; heldBytes: number } } }).driver.inbox;
+    const frames = Array.from({ length: 40 }, (_, i) => smallMaskedFrame(2, Buffer.from([i])));
+    peer.write(Buffer.concat(frames));
+    expect([...(await conn.readMessage()).data]).toEqual([0]);
+    expect(inbox.lastChunk).toBeInstanceOf(ArrayBuffer); // charged to a message, still held
+    for (let i = 1; i < 40; i++) expect([...(await conn.readMessage()).data]).toEqual([i]);
+    expect(inbox.heldBytes).toBe(0);
+    expect(inbox.lastChunk).toBeNull();
+  });
+
   it('an idle connection has no frame parser and no outbox until it reads or writes', async () => {
     const { conn, peer } = await connectedPair();
     const driver = (conn as unknown as { driver: { core: { parser: unknown }; sender: { queue: unknown } } }).driver;
