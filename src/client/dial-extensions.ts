@@ -12,7 +12,7 @@ import type { ExtensionOffer } from '../protocol/header-tokens.js';
 import type { ResponseHead } from '../protocol/http-head.js';
 
 /** Connection settings that come out of the negotiation. */
-export type NegotiatedSettings = Partial<Omit<ConnInit, 'role' | 'socket' | 'head' | 'subprotocol' | 'request'>>;
+export type NegotiatedSettings = Pick<ConnInit, 'deflate'>;
 
 export interface ExtensionNegotiation {
   /** Sent in `Sec-WebSocket-Extensions`, in order of preference. */

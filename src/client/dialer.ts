@@ -8,6 +8,7 @@ import { type LookupFunction, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import { Conn } from '../connection/conn.js';
+import { type ResolvedConnLimits, resolveConnLimits } from '../connection/conn-init.js';
 import { type ConnLimits, type PerMessageDeflateOptions, deflateOptionsOf } from '../options.js';
 import { checkDeflateOptions } from '../protocol/deflate-negotiation.js';
 import { InvalidUrlError } from './dial-errors.js';
@@ -131,10 +132,13 @@ export class Dialer {
   readonly options: Readonly<DialerOptions>;
   private readonly headerLines: HeaderLines;
   private readonly deflate: PerMessageDeflateOptions | null;
+  /** The connections' limits, defaults filled in once for every dial. */
+  private readonly limits: ResolvedConnLimits;
 
   /** Throws `InvalidHeaderError` or `RangeError` on options that could never work. */
   constructor(options: DialerOptions = {}) {
     this.options = { ...options };
+    this.limits = resolveConnLimits(options);
     const timeout = options.handshakeTimeout;
     if (timeout !== undefined && !(timeout >= 0)) throw new RangeError('handshakeTimeout must be 0 or more milliseconds');
     const redirects = options.maxRedirects;
@@ -164,7 +168,8 @@ export class Dialer {
         const attempt = await this.attempt(session, target, headers);
         if (attempt.kind === 'open') {
           session.handOver(attempt.socket);
-          const conn = new Conn({ ...this.options, ...attempt.settings, role: 'client', socket: attempt.socket, head: attempt.rest, subprotocol: attempt.subprotocol });
+          // The settings: the negotiated deflate, and over HTTP/2 the stream's transport and abort.
+          const conn = new Conn({ ...attempt.settings, role: 'client', socket: attempt.socket, head: attempt.rest, subprotocol: attempt.subprotocol, limits: this.limits });
           const { head } = attempt;
           return { conn, response: { status: head.status, statusText: head.reason, headers: head.headers, url: withoutCredentials(target.url) } };
         }
