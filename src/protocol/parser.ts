@@ -53,7 +53,7 @@ export class FrameParser {
   private readonly handler: FrameHandler;
   /** The header being filled: reused for every frame, or null to make a fresh one each time. */
   private readonly shared: FrameHeader | null;
-  /** Holds the start of a header split across chunks; at most 14 bytes, allocated on first need. */
+  /** Holds the start of a header split across chunks (at most 14 bytes), only until the header is whole. */
   private partialHeader: Buffer | null = null;
   private partialLength = 0;
   private current: FrameHeader | null = null;
@@ -122,6 +122,7 @@ export class FrameParser {
           }
           pos += header.headerLength - had;
           this.partialLength = 0;
+          this.partialHeader = null;
         }
         this.startFrame(header);
         continue;
@@ -138,8 +139,10 @@ export class FrameParser {
   }
 
   private keepPartialHeader(chunk: Buffer, pos: number, end: number): void {
-    // From Node's shared pool: no buffer of its own for every idle connection.
-    this.partialHeader ??= Buffer.allocUnsafe(MAX_HEADER_LENGTH);
+    // Memory of its own, not a slice of Node's shared 8 KiB pool: a peer that stops in the middle
+    // of a header would keep the whole pool alive. Dropped once the header is whole, so a
+    // connection keeps nothing of a header split long ago.
+    this.partialHeader ??= Buffer.allocUnsafeSlow(MAX_HEADER_LENGTH);
     chunk.copy(this.partialHeader, 0, pos, end);
     this.partialLength = end - pos;
   }

@@ -71,6 +71,19 @@ describe('a connection that goes quiet keeps nothing of its busy time', () => {
     expect(inbox.lastChunk).toBeNull();
   });
 
+  it('a frame header split across reads is held in 14 bytes of its own, and only until it is whole', async () => {
+    const { conn } = await connectedPair();
+    type Parser = { partialHeader: Buffer | null };
+    const driver = (conn as unknown as { driver: { transportData(chunk: Buffer): void; core: { parser: Parser | null } } }).driver;
+    const frame = smallMaskedFrame(2, Buffer.from([5]));
+    driver.transportData(frame.subarray(0, 3)); // two header bytes and one of the mask key
+    const held = driver.core.parser!.partialHeader!;
+    expect(held.buffer.byteLength).toBe(14); // not a slice pinning Node's 8 KiB pool
+    driver.transportData(frame.subarray(3));
+    expect(driver.core.parser!.partialHeader).toBeNull();
+    expect([...(await conn.readMessage()).data]).toEqual([5]);
+  });
+
   it('an idle connection has no frame parser and no outbox until it reads or writes', async () => {
     const { conn, peer } = await connectedPair();
     const driver = (conn as unknown as { driver: { core: { parser: unknown }; sender: { queue: unknown } } }).driver;
