@@ -3,15 +3,18 @@
  * Masking and unmasking are the same operation.
  *
  * The key is carried as an unsigned 32-bit number whose most significant byte is the first
- * key byte on the wire. The work is done in place: for a long range, a 32-bit word at a time over
- * its aligned middle; for a short one, and the ragged ends, byte by byte.
+ * key byte on the wire. The work is done in place: for a long range, 16 bytes a step in
+ * WebAssembly SIMD (`mask-simd.ts`), or where that is unavailable a 32-bit word at a time over its
+ * aligned middle; for a short one, and the ragged ends, byte by byte.
  */
+
+import { xorRepeated } from './mask-simd.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Ranges shorter than this are cheaper to do byte by byte (four a step) than through a typed-array
- * view, which costs an allocation: measured crossover about 100 bytes on Node 20.
+ * view or a copy into WebAssembly, which cost allocations: measured crossover about 100 bytes on Node 20.
  */
 const WORD_THRESHOLD = 128;
 
@@ -28,6 +31,7 @@ export function applyMask(data: Uint8Array, key: number, start = 0, end = data.l
   let i = start;
   let p = phase & 3;
   if (end - i >= WORD_THRESHOLD) {
+    if (xorRepeated(data, i, end, littleEndianWord(p, k0, k1, k2, k3))) return;
     // Byte by byte up to a 4-byte aligned address, so that an Int32Array can view the middle.
     while (((data.byteOffset + i) & 3) !== 0) {
       data[i] = data[i]! ^ keyByte(p, k0, k1, k2, k3);
@@ -68,11 +72,17 @@ function keyByte(p: number, k0: number, k1: number, k2: number, k3: number): num
   return p === 0 ? k0 : p === 1 ? k1 : p === 2 ? k2 : k3;
 }
 
-/** The key rotated to start at byte `p`, as a native-endian 32-bit word. */
-function wordFor(p: number, k0: number, k1: number, k2: number, k3: number): number {
+/** The key rotated to start at byte `p`, as a little-endian 32-bit word (WebAssembly's order). */
+function littleEndianWord(p: number, k0: number, k1: number, k2: number, k3: number): number {
   const b0 = keyByte(p, k0, k1, k2, k3);
   const b1 = keyByte((p + 1) & 3, k0, k1, k2, k3);
   const b2 = keyByte((p + 2) & 3, k0, k1, k2, k3);
   const b3 = keyByte((p + 3) & 3, k0, k1, k2, k3);
-  return LITTLE_ENDIAN ? b0 | (b1 << 8) | (b2 << 16) | (b3 << 24) : (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
+  return b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
+}
+
+/** The key rotated to start at byte `p`, as a native-endian 32-bit word (a typed array's order). */
+function wordFor(p: number, k0: number, k1: number, k2: number, k3: number): number {
+  const w = littleEndianWord(p, k0, k1, k2, k3);
+  return LITTLE_ENDIAN ? w : ((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24);
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMask } from '../../src/protocol/mask.js';
+import { xorRepeated, useSimd } from '../../src/protocol/mask-simd.js';
 import { MaskKeySource } from '../../src/protocol/mask-keys.js';
 
 function naiveMask(data: Uint8Array, key: number, phase = 0): Uint8Array {
@@ -8,50 +9,73 @@ function naiveMask(data: Uint8Array, key: number, phase = 0): Uint8Array {
   return data.map((b, i) => b ^ k[(i + phase) % 4]!);
 }
 
-describe('applyMask', () => {
-  it('matches the byte-by-byte definition of §5.3 at every alignment and length', () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ maxLength: 600 }),
-        fc.integer({ min: 0, max: 7 }),
-        fc.integer({ min: 0, max: 0xffffffff }),
-        fc.integer({ min: 0, max: 3 }),
-        (data, offset, key, phase) => {
-          // Place the data at an arbitrary offset so the word loop meets every alignment.
-          const backing = new Uint8Array(data.length + offset + 8);
-          backing.set(data, offset);
-          const view = backing.subarray(offset, offset + data.length);
-          applyMask(view, key, 0, view.length, phase);
-          expect(Array.from(view)).toEqual(Array.from(naiveMask(data, key, phase)));
-        },
-      ),
-      { numRuns: 500 },
-    );
-  });
+/** The same properties with WebAssembly SIMD for long ranges (the default here) and without it (the fallback). */
+for (const simd of [true, false]) {
+  describe(`applyMask, ${simd ? 'WebAssembly SIMD' : 'JavaScript only'} for long ranges`, () => {
+    beforeAll(() => useSimd(simd));
+    afterAll(() => useSimd(true));
+    it('matches the byte-by-byte definition of §5.3 at every alignment and length', () => {
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ maxLength: 600 }),
+          fc.integer({ min: 0, max: 7 }),
+          fc.integer({ min: 0, max: 0xffffffff }),
+          fc.integer({ min: 0, max: 3 }),
+          (data, offset, key, phase) => {
+            // Place the data at an arbitrary offset so the word loop meets every alignment.
+            const backing = new Uint8Array(data.length + offset + 8);
+            backing.set(data, offset);
+            const view = backing.subarray(offset, offset + data.length);
+            applyMask(view, key, 0, view.length, phase);
+            expect(Array.from(view)).toEqual(Array.from(naiveMask(data, key, phase)));
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
 
-  it('unmask(mask(x)) == x', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.integer({ min: 0, max: 0xffffffff }), (data, key) => {
-        const copy = Uint8Array.from(data);
-        applyMask(copy, key);
-        applyMask(copy, key);
-        expect(copy).toEqual(data);
-      }),
-    );
-  });
+    it('unmask(mask(x)) == x', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 2000 }), fc.integer({ min: 0, max: 0xffffffff }), (data, key) => {
+          const copy = Uint8Array.from(data);
+          applyMask(copy, key);
+          applyMask(copy, key);
+          expect(copy).toEqual(data);
+        }),
+      );
+    });
 
-  it('gives the same result split at any point with the right phase', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 500 }), fc.integer({ min: 0, max: 0xffffffff }), fc.nat(), (data, key, cut) => {
-        const at = cut % (data.length + 1);
-        const whole = Uint8Array.from(data);
-        applyMask(whole, key);
-        const split = Uint8Array.from(data);
-        applyMask(split, key, 0, at, 0);
-        applyMask(split, key, at, split.length, at);
-        expect(split).toEqual(whole);
-      }),
-    );
+    it('gives the same result split at any point with the right phase', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 1, maxLength: 500 }), fc.integer({ min: 0, max: 0xffffffff }), fc.nat(), (data, key, cut) => {
+          const at = cut % (data.length + 1);
+          const whole = Uint8Array.from(data);
+          applyMask(whole, key);
+          const split = Uint8Array.from(data);
+          applyMask(split, key, 0, at, 0);
+          applyMask(split, key, at, split.length, at);
+          expect(split).toEqual(whole);
+        }),
+      );
+    });
+
+    it('masks ranges longer than one call into the module (64 KiB), keeping the phase', () => {
+      const data = Uint8Array.from({ length: 200_003 }, (_, i) => (i * 31) & 0xff);
+      const whole = Uint8Array.from(data);
+      applyMask(whole, 0x8badf00d, 3, whole.length - 5, 1);
+      const expected = Uint8Array.from(data);
+      expected.set(naiveMask(data.subarray(3, data.length - 5), 0x8badf00d, 1), 3);
+      expect(whole).toEqual(expected);
+    });
+  });
+}
+
+describe('mask-simd', () => {
+  it('runs here (Node 20 has WebAssembly SIMD), and says so', () => {
+    useSimd(true);
+    const data = new Uint8Array(32).fill(0xff);
+    expect(xorRepeated(data, 0, 32, 0x04030201)).toBe(true);
+    expect(Array.from(data.subarray(0, 4))).toEqual([0xfe, 0xfd, 0xfc, 0xfb]);
   });
 });
 
