@@ -226,8 +226,10 @@ export abstract class InboxAccounts implements InflationTarget {
     let keep = this.queue.length;
     while (keep > this.queueHead && this.queue[keep - 1]!.seq >= bad.seq) keep--;
     for (let i = keep; i < this.queue.length; i++) this.release(this.queue[i]!);
-    this.queue.length = keep;
-    if (keep === this.queueHead) {
+    if (keep > this.queueHead) {
+      this.queue.length = keep;
+    } else {
+      // Nothing left behind the front, which may itself be the bad message or after it.
       this.queue.length = this.queueHead = 0;
       if (this.front !== null && this.front.seq >= bad.seq) {
         this.release(this.front);
