@@ -46,6 +46,23 @@ export class ReaderSupersededError extends WebSocketError {
 }
 
 /**
+ * Two ways of reading met on one connection: a read (`readMessage()`, `nextReader()`, `for await`)
+ * while `forEachMessage()` hands the messages to its handler, or `forEachMessage()` while a read
+ * waits or another `forEachMessage()` runs. Nothing was read; the connection is unaffected.
+ */
+export class ReadConflictError extends WebSocketError {
+  /** Always `'ReadConflictError'`. */
+  override name = 'ReadConflictError';
+  constructor(what: 'read' | 'forEachMessage') {
+    super(
+      what === 'read'
+        ? 'websocket: forEachMessage() is consuming the messages of this connection'
+        : 'websocket: forEachMessage() cannot start while another read waits on this connection',
+    );
+  }
+}
+
+/**
  * Whether `err` is a {@link CloseError} with one of `codes` (any code when none are given),
  * as gorilla's `IsCloseError`.
  */

@@ -29,10 +29,12 @@ export { proxyFromEnvironment } from './client/proxy.js';
 export type { ProxyOption, ProxyResolver } from './client/proxy.js';
 export { TextMessage, BinaryMessage, CloseMessage, PingMessage, PongMessage } from './connection/message.js';
 export type { ControlMessageType, DataMessageType, Message, MessageData } from './connection/message.js';
+export type { MessageHandler } from './connection/waiting-reads.js';
 export {
   DeadlineExceededError,
   IdleTimeoutError,
   KeepaliveTimeoutError,
+  ReadConflictError,
   ReaderSupersededError,
   formatCloseMessage,
   isCloseError,

@@ -18,6 +18,7 @@ import { TextMessage } from './message.js';
 import type { MessageReader, ReadOptions } from './message-reader.js';
 import type { MessageWriter } from './message-writer.js';
 import type { PreparedMessage } from './prepared-message.js';
+import type { MessageHandler } from './waiting-reads.js';
 import type { WriteOptions } from './writer.js';
 
 export type { ConnLimits } from '../options.js';
@@ -128,6 +129,26 @@ export class Conn implements AsyncIterable<Message> {
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return this.driver.inbox.iterator();
+  }
+
+  /**
+   * Calls `handler` with each message as it arrives, until the connection ends: `for await`
+   * without a promise per message, for servers that handle many small messages. The promise
+   * settles as `for await` ends: quietly however the connection ends (how is on
+   * {@link closeInfo}); it rejects with what the handler throws or its promise rejects with, with
+   * the signal's reason, or with `DeadlineExceededError` (the connection stays usable, as with
+   * `readMessage()`). When the handler returns a promise, the next message waits until it settles
+   * (and input pauses at `readBufferSize`), so an `async` handler keeps order and backpressure;
+   * returning `writeMessage()`'s promise waits only when the write has to. Other reads are refused
+   * with `ReadConflictError` meanwhile; messages not yet handed over stay for the next read.
+   *
+   * @example
+   * ```ts
+   * await conn.forEachMessage(({ type, data }) => conn.writeMessage(type, data)); // echo
+   * ```
+   */
+  forEachMessage(handler: MessageHandler, options?: ReadOptions): Promise<void> {
+    return this.driver.inbox.consume(handler, options?.signal);
   }
 
   /** Sets the read limit in bytes (gorilla's `SetReadLimit`); larger messages fail with 1009. */

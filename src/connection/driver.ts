@@ -136,16 +136,23 @@ export class Driver extends DriverLifecycle implements ConnectionEvents, InboxPa
     } finally {
       inbox.readChunk = null;
     }
-    this.afterInput();
+    this.sendAfterInput();
+    // Not inside the parse, nor in a call of the application's: `forEachMessage()` handlers may run here.
+    if (inbox.hungry) inbox.serviceInput();
+    else inbox.updateFlow();
   }
 
   /** After the core took input (or failed): send what it queued, let reads have what came. */
   protected override afterInput(): void {
+    this.sendAfterInput();
+    if (this.inbox.hungry) this.inbox.service();
+    else this.inbox.updateFlow();
+  }
+
+  private sendAfterInput(): void {
     // §7.1.7: a failure's close frame waits until what arrived before the bad frame was read.
     if (this.lifecycle.failureClosePending && !this.inbox.hasUndelivered) this.lifecycle.sendFailureClose();
     this.sendQueuedFrames();
-    if (this.inbox.hungry) this.inbox.service();
-    else this.inbox.updateFlow();
   }
 
   /** @internal The peer ended its side. */

@@ -13,7 +13,9 @@ import { MessageReader, type ReadOptions } from './message-reader.js';
 import type { Decompressor } from './permessage-deflate.js';
 import { PieceList } from './piece-list.js';
 import { StreamedRead } from './streamed-read.js';
-import { type ReadKind, type ReadResult, WaitingReads } from './waiting-reads.js';
+import { RESOLVED } from './waiter.js';
+import { type MessageConsumer, type ReadKind, type ReadResult, WaitingReads } from './waiting-reads.js';
+import { ReadConflictError } from '../errors.js';
 
 const EMPTY = Buffer.alloc(0);
 const DONE: IteratorResult<Message> = Object.freeze({ value: undefined, done: true });
@@ -104,6 +106,7 @@ export class Inbox extends WaitingReads {
   read(kind: 'iterate'): Promise<IteratorResult<Message>>;
   read(kind: 'reader', options?: ReadOptions): Promise<MessageReader>;
   read(kind: ReadKind, options?: ReadOptions): Promise<ReadResult> {
+    if (this.consumer !== null) return Promise.reject(new ReadConflictError('read'));
     if (kind !== 'reader' && this.firstWaiter === null && !(this.stream?.waiting ?? false)) {
       this.stream?.abandon();
       const head = this.front;
@@ -121,8 +124,25 @@ export class Inbox extends WaitingReads {
     return new MessageIterator(this);
   }
 
+  /**
+   * After input from the transport: a `forEachMessage()` handler gets what came at once (the
+   * transport's event is a safe place to call it from), then the rest is serviced.
+   */
+  serviceInput(): void {
+    const consumer = this.consumer;
+    if (consumer !== null && !consumer.busy) this.feed(consumer);
+    this.service();
+  }
+
   /** Hands queued messages and pieces to whoever waits for them, then adjusts the flow. */
   override service(): void {
+    const consumer = this.consumer;
+    // Anywhere else (inside a parse, an inflation, the application's own call) the handler is
+    // not called on the stack: it gets its messages from a microtask.
+    if (consumer !== null && !consumer.busy && this.consumerDue()) {
+      consumer.busy = true;
+      queueMicrotask(() => this.resume(consumer));
+    }
     while (this.firstWaiter !== null) {
       const kind = this.firstWaiter.kind;
       const head = this.front;
@@ -205,6 +225,70 @@ export class Inbox extends WaitingReads {
   }
 
   // ---------------------------------------------------------------- inside
+
+  protected override deliverableNow(): boolean {
+    return this.front !== null && this.front.complete;
+  }
+
+  /** `feed` has something to do: a whole message to hand over, one to drop, or the end to report. */
+  private consumerDue(): boolean {
+    const head = this.front;
+    const ended = this.parts.lifecycle.endCause !== null;
+    return head === null ? ended : head.complete || (ended && !this.deliverable(head));
+  }
+
+  /**
+   * Calls the consumer's handler with each whole message, in order, until none is left, the
+   * handler returns a promise still to settle, or the reads end (quietly or with their error, as
+   * `for await` does). `busy` keeps a call made from inside the handler from delivering out of turn.
+   */
+  private feed(consumer: MessageConsumer): void {
+    consumer.busy = true;
+    while (this.consumer === consumer) {
+      const head = this.front;
+      const ended = this.parts.lifecycle.endCause !== null;
+      if (head !== null && ended && !this.deliverable(head)) {
+        this.shiftQueue(); // will never be complete (see `service`)
+        this.release(head);
+        continue;
+      }
+      if (head === null || !head.complete) {
+        if (head === null && ended) this.endConsumer(consumer);
+        break;
+      }
+      let result: void | PromiseLike<void>;
+      try {
+        result = consumer.handler(this.dequeueWhole());
+      } catch (err) {
+        this.stopConsumer(consumer, err);
+        break;
+      }
+      if (result !== undefined && result !== RESOLVED && typeof result.then === 'function') {
+        result.then(
+          () => this.resume(consumer),
+          (err: unknown) => this.stopConsumer(consumer, err),
+        );
+        return;
+      }
+    }
+    consumer.busy = false;
+  }
+
+  /** The handler's promise settled, or a delivery was due: on with the next messages. */
+  private resume(consumer: MessageConsumer): void {
+    consumer.busy = false;
+    if (this.consumer !== consumer) return;
+    this.feed(consumer);
+    this.service();
+  }
+
+  /** The reads have ended: a quiet end resolves `forEachMessage()`, any other rejects it. */
+  private endConsumer(consumer: MessageConsumer): void {
+    this.consumer = null;
+    this.parts.onReadsExhausted();
+    if (this.parts.lifecycle.endsQuietly) consumer.resolve();
+    else consumer.reject(this.parts.lifecycle.readError()!);
+  }
 
   private dequeueWhole(): Message {
     const message = this.front!;

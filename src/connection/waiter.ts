@@ -1,4 +1,15 @@
 /**
+ * How this layer waits, and how it does not: {@link Waiter}, and {@link RESOLVED}.
+ */
+
+/**
+ * What a call that did not have to wait returns: one promise, already resolved. Being one object,
+ * it is also recognised: `forEachMessage` goes straight on to the next message when a handler
+ * returns it (a write that went out at once), instead of waiting a microtask for it.
+ */
+export const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
  * The one way this layer waits: a promise settled from outside, which gives up when its
  * `AbortSignal` fires (the rejection is the signal's reason) and then detaches from the signal,
  * so a long-lived signal shared by many calls holds no listener per call that has finished.

@@ -1,10 +1,10 @@
 /**
- * The inbox's waiting reads: who waits (for a whole message, the next turn of `for await`, or a
- * reader), and how a wait ends without a message: its signal fires, the read deadline passes, or
- * the connection ends. The inbox (`inbox.ts`) hands messages to them; what it holds is counted by
+ * The inbox's waiting reads: who waits (for a whole message, the next turn of `for await`, a
+ * reader, or a `forEachMessage()` handler), and how a wait ends without a message: its signal
+ * fires, the read deadline passes, or the connection ends. The inbox (`inbox.ts`) hands messages to them; what it holds is counted by
  * its base (`inbox-accounts.ts`).
  */
-import { DeadlineExceededError } from '../errors.js';
+import { DeadlineExceededError, ReadConflictError } from '../errors.js';
 import { Deadline } from './deadline.js';
 import type { QueuedMessage } from './inbox.js';
 import { InboxAccounts } from './inbox-accounts.js';
@@ -14,6 +14,12 @@ import { type StreamAccounts, StreamedRead } from './streamed-read.js';
 import { Waiter, removeWaiter } from './waiter.js';
 
 export type ReadResult = Message | MessageReader | IteratorResult<Message>;
+
+/**
+ * What `forEachMessage()` calls with each message. When it returns a promise, the next message
+ * waits until that settles; a write's promise that is already settled does not hold it up.
+ */
+export type MessageHandler = (message: Message) => void | PromiseLike<void>;
 export type ReadKind = 'message' | 'reader' | 'iterate';
 
 /** A waiting read, and what it waits for: a whole message, the next turn of `for await`, or a reader. */
@@ -25,6 +31,20 @@ export class ReadWaiter extends Waiter<ReadResult> {
   }
 }
 
+/**
+ * A `forEachMessage()` in progress: messages go to its handler as they arrive, with no promise per
+ * message. Its own promise settles when the connection ends (or the handler fails, or it gives up).
+ */
+export class MessageConsumer extends Waiter<void> {
+  readonly handler: MessageHandler;
+  /** The handler runs, or a promise it returned is pending, or a delivery is due: no message now. */
+  busy = false;
+  constructor(handler: MessageHandler, signal: AbortSignal | undefined, onAbort: (consumer: MessageConsumer) => void) {
+    super(signal, onAbort as (waiter: Waiter<void>) => void);
+    this.handler = handler;
+  }
+}
+
 /** The reads waiting on an inbox; handing them messages is the subclass's. */
 export abstract class WaitingReads extends InboxAccounts implements StreamAccounts {
   /** The oldest waiting read: nearly always the only one, so it needs no array. */
@@ -33,11 +53,38 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
   private moreWaiters: ReadWaiter[] | null = null;
   /** Made at the first `setReadDeadline`: most connections never set one. */
   protected deadline: Deadline | null = null;
+  /** The `forEachMessage()` taking every message, if one runs: other reads are refused meanwhile. */
+  protected consumer: MessageConsumer | null = null;
 
   /** True when a read is waiting: worth calling {@link service} after new input. */
   override get hungry(): boolean {
-    return this.firstWaiter !== null || (this.stream?.waiting ?? false);
+    return this.firstWaiter !== null || (this.consumer !== null && !this.consumer.busy) || (this.stream?.waiting ?? false);
   }
+
+  /** `forEachMessage()`: hands every message to `handler` until the connection ends. */
+  consume(handler: MessageHandler, signal: AbortSignal | undefined): Promise<void> {
+    if (typeof handler !== 'function') return Promise.reject(new TypeError('websocket: forEachMessage() needs a function'));
+    if (this.consumer !== null || this.firstWaiter !== null || (this.stream?.waiting ?? false)) {
+      return Promise.reject(new ReadConflictError('forEachMessage'));
+    }
+    const consumer = new MessageConsumer(handler, signal, (c) => this.stopConsumer(c));
+    if (consumer.isSettled) return consumer.promise;
+    this.stream?.abandon();
+    this.consumer = consumer;
+    if (this.deadline?.passed === true && !this.deliverableNow()) this.stopConsumer(consumer, new DeadlineExceededError('read'));
+    else this.service();
+    return consumer.promise;
+  }
+
+  /** Ends a consumer (with `err`, unless it settled already): its handler gets no more messages. */
+  protected stopConsumer(consumer: MessageConsumer, err?: unknown): void {
+    if (this.consumer === consumer) this.consumer = null;
+    if (err !== undefined) consumer.reject(err);
+    this.waitsChanged();
+  }
+
+  /** A whole message is at the front of the queue. */
+  protected abstract deliverableNow(): boolean;
 
   /** The next piece of a streamed message (for `MessageReader`). */
   nextPiece(message: QueuedMessage, signal: AbortSignal | undefined): Promise<Buffer | null> {
@@ -95,6 +142,11 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
 
   private onDeadline(): void {
     const err = new DeadlineExceededError('read');
+    const consumer = this.consumer;
+    if (consumer !== null && !consumer.busy) {
+      this.consumer = null;
+      consumer.reject(err);
+    }
     const first = this.firstWaiter;
     const more = this.moreWaiters;
     this.firstWaiter = null;

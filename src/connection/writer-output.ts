@@ -9,10 +9,8 @@ import { Buffer } from 'node:buffer';
 import { DeadlineExceededError } from '../errors.js';
 import { Deadline } from './deadline.js';
 import { type Flushable, scheduleFlush } from './flush-scheduler.js';
-import { Waiter, rejectAll, removeWaiter } from './waiter.js';
+import { RESOLVED, Waiter, rejectAll, removeWaiter } from './waiter.js';
 import type { WriteOptions, WriterParts } from './writer.js';
-
-const RESOLVED = Promise.resolve();
 
 /** Flushing, waiting on the transport, the write deadline; the messages written are the subclass's. */
 export abstract class WriterOutput implements Flushable {
