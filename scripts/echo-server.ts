@@ -2,7 +2,7 @@
  * The echo server: the Autobahn testee and the benchmark server. Every message comes back with
  * its type. A raw node:net server; the handshake is parsed by rfc6455 itself.
  *
- *   npx tsx scripts/echo-server.ts --port 9001 [--host 127.0.0.1] [--compression] [--http2 [--tls]]
+ *   npx tsx scripts/echo-server.ts --port 9001 [--host 127.0.0.1] [--compression] [--http2 [--tls]] [--for-await]
  *
  * --http2 also serves WebSockets over HTTP/2 (RFC 8441) on the same port: h2c by prior knowledge
  * beside HTTP/1.1 upgrades, or with --tls, h2 and http/1.1 chosen by ALPN. --tls uses a fresh
@@ -11,6 +11,9 @@
  *
  * --compression accepts permessage-deflate offers (RFC 7692), context takeover included, and
  * compresses every echoed message (threshold 0), as the Autobahn 12.x/13.x cases expect.
+ *
+ * Messages are read with `conn.forEachMessage()`; --for-await reads them with `for await`
+ * instead (the same echo, a promise per message: the benchmark compares the two).
  */
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     compression: { type: 'boolean', default: false },
     http2: { type: 'boolean', default: false },
     tls: { type: 'boolean', default: false },
+    'for-await': { type: 'boolean', default: false },
   },
 });
 
@@ -56,7 +60,11 @@ const server = await serve(
   },
   async (conn) => {
     try {
-      for await (const { type, data } of conn) await conn.writeMessage(type, data);
+      if (values['for-await']) {
+        for await (const { type, data } of conn) await conn.writeMessage(type, data);
+      } else {
+        await conn.forEachMessage(({ type, data }) => conn.writeMessage(type, data));
+      }
     } catch {
       // The connection has already answered with the right close code.
     }

@@ -25,15 +25,16 @@ export interface Testee {
 }
 
 /**
- * `scripts/echo-server.ts` on a port of its choosing (with `--compression` when asked), started
+ * `scripts/echo-server.ts` on a port of its choosing (with `--compression`, `--for-await` when asked), started
  * before the file's first test and killed after its last, which fails if the server did not
  * survive every case (bad input must never crash it). (`startScript` in test/helpers stops its
  * child after each test; one server for a whole file keeps the suite fast.)
  */
-export function echoServerTestee(options: { compression?: boolean } = {}): Testee {
+export function echoServerTestee(options: { compression?: boolean; forAwait?: boolean } = {}): Testee {
   let server: { child: ChildProcess; port: number; output: () => string } | null = null;
+  const flags = [...(options.compression === true ? ['--compression'] : []), ...(options.forAwait === true ? ['--for-await'] : [])];
   beforeAll(async () => {
-    server = await spawnEchoServer(options.compression === true ? ['--compression'] : []);
+    server = await spawnEchoServer(flags);
   }, 30_000);
   afterAll(() => {
     if (server === null) return;
