@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { serve } from '../src/index.js';
+import { type MessageHandler, serve } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +45,10 @@ async function testCertificate(): Promise<{ cert: string; key: string }> {
 }
 const tls = values.tls ? await testCertificate() : undefined;
 
+/** One handler for every connection: no closure per connection. */
+const echo: MessageHandler = ({ type, data }, conn) => conn.writeMessage(type, data);
+const ignore = (): void => {}; // a protocol failure has already been answered with its close code
+
 const server = await serve(
   {
     port: Number(values.port),
@@ -58,17 +62,15 @@ const server = await serve(
     http2: values.http2,
     ...(tls !== undefined ? { tls } : {}),
   },
-  async (conn) => {
-    try {
-      if (values['for-await']) {
-        for await (const { type, data } of conn) await conn.writeMessage(type, data);
-      } else {
-        await conn.forEachMessage(({ type, data }) => conn.writeMessage(type, data));
+  values['for-await']
+    ? async (conn) => {
+        try {
+          for await (const { type, data } of conn) await conn.writeMessage(type, data);
+        } catch {
+          // The connection has already answered with the right close code.
+        }
       }
-    } catch {
-      // The connection has already answered with the right close code.
-    }
-  },
+    : (conn) => conn.forEachMessage(echo).catch(ignore),
 );
 console.log(`listening on ${server.url}`);
 if (tls !== undefined) {

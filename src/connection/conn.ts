@@ -132,8 +132,8 @@ export class Conn implements AsyncIterable<Message> {
   }
 
   /**
-   * Calls `handler` with each message as it arrives, until the connection ends: `for await`
-   * without a promise per message, for servers that handle many small messages. The promise
+   * Calls `handler` with each message (and this connection) as it arrives, until the connection
+   * ends: `for await` without a promise per message, for servers that handle many small messages. The promise
    * settles as `for await` ends: quietly however the connection ends (how is on
    * {@link closeInfo}); it rejects with what the handler throws or its promise rejects with, with
    * the signal's reason, or with `DeadlineExceededError` (the connection stays usable, as with
@@ -145,10 +145,13 @@ export class Conn implements AsyncIterable<Message> {
    * @example
    * ```ts
    * await conn.forEachMessage(({ type, data }) => conn.writeMessage(type, data)); // echo
+   * // or one function for every connection, no closure for each:
+   * const echo: MessageHandler = ({ type, data }, conn) => conn.writeMessage(type, data);
+   * await conn.forEachMessage(echo);
    * ```
    */
   forEachMessage(handler: MessageHandler, options?: ReadOptions): Promise<void> {
-    return this.driver.inbox.consume(handler, options?.signal);
+    return this.driver.inbox.consume(handler, this, options?.signal);
   }
 
   /** Sets the read limit in bytes (gorilla's `SetReadLimit`); larger messages fail with 1009. */

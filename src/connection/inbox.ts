@@ -258,7 +258,7 @@ export class Inbox extends WaitingReads {
       }
       let result: void | PromiseLike<void>;
       try {
-        result = consumer.handler(this.dequeueWhole());
+        result = consumer.handler(this.dequeueWhole(), consumer.conn);
       } catch (err) {
         this.stopConsumer(consumer, err);
         break;

@@ -8,6 +8,7 @@ import { DeadlineExceededError, ReadConflictError } from '../errors.js';
 import { Deadline } from './deadline.js';
 import type { QueuedMessage } from './inbox.js';
 import { InboxAccounts } from './inbox-accounts.js';
+import type { Conn } from './conn.js';
 import type { Message } from './message.js';
 import type { MessageReader } from './message-reader.js';
 import { type StreamAccounts, StreamedRead } from './streamed-read.js';
@@ -16,10 +17,11 @@ import { Waiter, removeWaiter } from './waiter.js';
 export type ReadResult = Message | MessageReader | IteratorResult<Message>;
 
 /**
- * What `forEachMessage()` calls with each message. When it returns a promise, the next message
+ * What `forEachMessage()` calls with each message and its connection (so that one function can
+ * serve every connection, with no closure for each). When it returns a promise, the next message
  * waits until that settles; a write's promise that is already settled does not hold it up.
  */
-export type MessageHandler = (message: Message) => void | PromiseLike<void>;
+export type MessageHandler = (message: Message, conn: Conn) => void | PromiseLike<void>;
 export type ReadKind = 'message' | 'reader' | 'iterate';
 
 /** A waiting read, and what it waits for: a whole message, the next turn of `for await`, or a reader. */
@@ -37,11 +39,13 @@ export class ReadWaiter extends Waiter<ReadResult> {
  */
 export class MessageConsumer extends Waiter<void> {
   readonly handler: MessageHandler;
+  readonly conn: Conn;
   /** The handler runs, or a promise it returned is pending, or a delivery is due: no message now. */
   busy = false;
-  constructor(handler: MessageHandler, signal: AbortSignal | undefined, onAbort: (consumer: MessageConsumer) => void) {
+  constructor(handler: MessageHandler, conn: Conn, signal: AbortSignal | undefined, onAbort: (consumer: MessageConsumer) => void) {
     super(signal, onAbort as (waiter: Waiter<void>) => void);
     this.handler = handler;
+    this.conn = conn;
   }
 }
 
@@ -62,12 +66,12 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
   }
 
   /** `forEachMessage()`: hands every message to `handler` until the connection ends. */
-  consume(handler: MessageHandler, signal: AbortSignal | undefined): Promise<void> {
+  consume(handler: MessageHandler, conn: Conn, signal: AbortSignal | undefined): Promise<void> {
     if (typeof handler !== 'function') return Promise.reject(new TypeError('websocket: forEachMessage() needs a function'));
     if (this.consumer !== null || this.firstWaiter !== null || (this.stream?.waiting ?? false)) {
       return Promise.reject(new ReadConflictError('forEachMessage'));
     }
-    const consumer = new MessageConsumer(handler, signal, (c) => this.stopConsumer(c));
+    const consumer = new MessageConsumer(handler, conn, signal, (c) => this.stopConsumer(c));
     if (consumer.isSettled) return consumer.promise;
     this.stream?.abandon();
     this.consumer = consumer;

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { DeadlineExceededError, type Message, ProtocolError, ReadConflictError, formatCloseMessage, isCloseError } from '../../src/index.js';
+import { DeadlineExceededError, type Message, type MessageHandler, ProtocolError, ReadConflictError, formatCloseMessage, isCloseError } from '../../src/index.js';
 import { clientFrame } from '../helpers/raw-client.js';
 import { deferred, onCleanup, rawServer, serverConnAndRawClient as pair } from '../helpers/servers.js';
 import { settled } from '../helpers/settle.js';
@@ -74,9 +74,13 @@ describe('forEachMessage', () => {
     expect(most).toBe(1);
   });
 
-  it('echoes with the write as the handler result, every message in order', async () => {
+  it('echoes with the write as the handler result, every message in order; the handler gets the connection', async () => {
     const { conn, client } = await pair();
-    const done = conn.forEachMessage(({ type, data }) => conn.writeMessage(type, data));
+    const echo: MessageHandler = ({ type, data }, to) => {
+      expect(to).toBe(conn);
+      return to.writeMessage(type, data);
+    };
+    const done = conn.forEachMessage(echo);
     const count = 2000;
     const frames: Buffer[] = [];
     for (let i = 0; i < count; i++) frames.push(clientFrame({ opcode: 1, payload: Buffer.from(`m${i}`) }));

@@ -1,7 +1,8 @@
 /**
  * Broadcast with rfc6455: every message a client sends goes to every connected client. The
  * message is framed once, as a `PreparedMessage`, and the same frame goes to each connection,
- * queued without a promise per delivery (`queuePreparedMessage`).
+ * queued without a promise per delivery (`queuePreparedMessage`); messages are read without one
+ * either (`forEachMessage`).
  *
  *   node --import tsx scripts/bench/servers/broadcast-ours.ts --port 0 [--host 127.0.0.1]
  */
@@ -25,13 +26,13 @@ const server = await serve(
     clients.add(conn);
     void conn.closed.then(() => clients.delete(conn));
     try {
-      for await (const { type, data } of conn) {
+      await conn.forEachMessage(({ type, data }) => {
         const message = new PreparedMessage(type, data);
         for (const client of clients) {
           // Queued at once when it can be (no promise per delivery); otherwise the ordinary write.
           if (!client.queuePreparedMessage(message)) client.writePreparedMessage(message).catch(ignore);
         }
-      }
+      });
     } catch {
       // A client that vanished; its connection has already been cleaned up.
     }
