@@ -12,7 +12,7 @@ import { Buffer } from 'node:buffer';
 import { CloseMessageTooBig, CloseProtocolError } from './close.js';
 import { ProtocolError } from './errors.js';
 import { FIN, type FrameHeader, MAX_HEADER_LENGTH, RSV1, RSV2, RSV3 } from './frame.js';
-import { applyMask } from './mask.js';
+import { SHORT_RANGE, applyMask, applyMaskShort } from './mask.js';
 
 /** What a {@link FrameParser} reports to, frame by frame. */
 export interface FrameHandler {
@@ -101,6 +101,8 @@ export class FrameParser {
   private parse(chunk: Buffer): void {
     let pos = 0;
     const end = chunk.length;
+    // Short payloads are unmasked through one view of the chunk, made when first needed.
+    let view: DataView | null = null;
     while (pos < end && !this.halted) {
       if (this.current === null) {
         const header = this.shared ?? emptyHeader();
@@ -129,8 +131,11 @@ export class FrameParser {
       }
       const n = Math.min(this.remaining, end - pos);
       const data = chunk.subarray(pos, pos + n);
+      if (this.current.masked) {
+        if (n >= SHORT_RANGE) applyMask(data, this.current.maskKey, 0, n, this.delivered);
+        else applyMaskShort((view ??= new DataView(chunk.buffer, chunk.byteOffset, end)), this.current.maskKey, pos, pos + n, this.delivered);
+      }
       pos += n;
-      if (this.current.masked) applyMask(data, this.current.maskKey, 0, n, this.delivered);
       this.delivered += n;
       this.remaining -= n;
       this.handler.onFramePayload(data);

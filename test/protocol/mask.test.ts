@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMask } from '../../src/protocol/mask.js';
+import { applyMask, applyMaskShort } from '../../src/protocol/mask.js';
 import { xorRepeated, useSimd } from '../../src/protocol/mask-simd.js';
 import { MaskKeySource } from '../../src/protocol/mask-keys.js';
 
@@ -69,6 +69,30 @@ for (const simd of [true, false]) {
     });
   });
 }
+
+describe('applyMaskShort (through a DataView of the whole buffer)', () => {
+  it('matches the byte-by-byte definition of §5.3 at every offset, length and phase', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 7 }),
+        (data, offset, key, phase) => {
+          const backing = new Uint8Array(data.length + offset + 5).fill(0xa5);
+          backing.set(data, offset);
+          const before = Uint8Array.from(backing);
+          applyMaskShort(new DataView(backing.buffer), key, offset, offset + data.length, phase);
+          expect(Array.from(backing.subarray(offset, offset + data.length))).toEqual(Array.from(naiveMask(data, key, phase % 4)));
+          // Nothing outside the range is touched.
+          expect(Array.from(backing.subarray(0, offset))).toEqual(Array.from(before.subarray(0, offset)));
+          expect(Array.from(backing.subarray(offset + data.length))).toEqual(Array.from(before.subarray(offset + data.length)));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
 
 describe('mask-simd', () => {
   it('runs here (Node 20 has WebAssembly SIMD), and says so', () => {
