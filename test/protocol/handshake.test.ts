@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildUpgradeRequest, validateUpgradeResponse } from '../../src/protocol/client-handshake.js';
@@ -38,6 +39,16 @@ function statusOf(fn: () => unknown): number | null {
 describe('Sec-WebSocket-Accept (§1.3, §4.2.2)', () => {
   it('matches the RFC example', () => {
     expect(computeAccept(KEY)).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+  });
+
+  it('is base64(SHA-1(key + GUID)) for any key', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
+        const key = Buffer.from(bytes).toString('base64');
+        const expected = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`, 'latin1').digest('base64');
+        expect(computeAccept(key)).toBe(expected);
+      }),
+    );
   });
 
   it('validates keys as base64 of 16 bytes', () => {
