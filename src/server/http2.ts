@@ -9,7 +9,7 @@
 import { type Http2Stream, type IncomingHttpHeaders, type ServerHttp2Stream, constants } from 'node:http2';
 import { Conn } from '../connection/conn.js';
 import { streamTransport } from '../connection-h2/stream-socket.js';
-import { type NegotiatedDeflate, type PerMessageDeflateOptions, deflateOptionsOf } from '../options.js';
+import type { NegotiatedDeflate } from '../options.js';
 import { acceptDeflateOffer } from '../protocol/deflate-negotiation.js';
 import { HandshakeError, InvalidHeaderError } from '../protocol/errors.js';
 import { type ConnectRequestInfo, buildConnectRefusal, buildConnectResponse, validateConnectRequest } from '../protocol/h2-handshake.js';
@@ -36,8 +36,6 @@ export class PendingStreamUpgrade {
     this.info = info;
   }
 }
-
-const deflateOf = new WeakMap<Upgrader, PerMessageDeflateOptions | null>();
 
 /**
  * Checks a stream's request headers (RFC 8441 §4, §5; RFC 6455 §4.2.1 for the version and
@@ -79,7 +77,7 @@ export function acceptStream(upgrader: Upgrader, pending: PendingStreamUpgrade, 
   const options = upgrader.options;
   try {
     const { subprotocol, extra } = originAndSubprotocol(options, request, info.subprotocols, responseHeaders);
-    const deflateOptions = deflateOptionsFor(upgrader);
+    const deflateOptions = upgrader.deflate;
     const agreed = deflateOptions === null ? null : acceptDeflateOffer(info.extensions, deflateOptions);
     const deflate: NegotiatedDeflate | null = agreed === null ? null : { params: agreed.params, options: deflateOptions! };
     const response = buildConnectResponse({ key: info.key, subprotocol, extensions: agreed === null ? [] : [agreed.response], headers: extra });
@@ -116,15 +114,6 @@ export function upgradeStream(upgrader: Upgrader, stream: ServerHttp2Stream, hea
   }
 }
 
-function deflateOptionsFor(upgrader: Upgrader): PerMessageDeflateOptions | null {
-  let options = deflateOf.get(upgrader);
-  if (options === undefined) {
-    // The Upgrader constructor has already checked these options.
-    options = deflateOptionsOf(upgrader.options.enableCompression);
-    deflateOf.set(upgrader, options);
-  }
-  return options;
-}
 
 /**
  * Answers a refused stream with its status and a short body, then resets what is left of the

@@ -84,7 +84,8 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 export class Upgrader {
   /** The options this upgrader was made with (a copy). */
   readonly options: Readonly<UpgraderOptions>;
-  private readonly deflate: PerMessageDeflateOptions | null;
+  /** @internal permessage-deflate as configured (checked), or null when off: shared by HTTP/1.1 and HTTP/2 accepts. */
+  readonly deflate: PerMessageDeflateOptions | null;
   /** @internal The connections' limits, defaults filled in once for all of them. */
   readonly limits: ResolvedConnLimits;
   /** One function for every socket whose request head is refused. */
