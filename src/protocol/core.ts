@@ -70,7 +70,7 @@ export interface ConnectionEvents {
 }
 
 /** The sans-I/O WebSocket connection and its lifecycle. */
-export class ConnectionCore implements FrameHandler {
+export class ConnectionCore implements FrameHandler, ReceivingMessage {
   /** Which side of the connection this is (§5.1: clients mask, servers do not). */
   readonly role: Role;
   /** Largest message accepted, in payload bytes as received; may be changed at any time. */
@@ -91,7 +91,12 @@ export class ConnectionCore implements FrameHandler {
 
   // Receiving.
   private frame: FrameHeader | null = null;
-  private readonly message: ReceivingMessage = { opcode: 0, frames: 0, bytes: 0 };
+  /** @internal ReceivingMessage: the data message in progress, checked by the frame rules. */
+  messageOpcode = 0;
+  /** @internal */
+  messageFrames = 0;
+  /** @internal */
+  messageBytes = 0;
   private messageCompressed = false;
   /** Made at the first uncompressed text message: an idle or binary-only connection never needs one. */
   private utf8: Utf8Validator | null = null;
@@ -187,7 +192,7 @@ export class ConnectionCore implements FrameHandler {
   /** @internal FrameHandler: runs the header checks before any payload is held. */
   onFrameHeader(h: FrameHeader): void {
     if (this.readingDone) return;
-    if (checkFrameHeader(h, this, this.message)) {
+    if (checkFrameHeader(h, this, this)) {
       this.messageCompressed = h.rsv1;
       if (h.opcode === Opcode.Text && !h.rsv1) (this.utf8 ??= new Utf8Validator()).reset();
       this.frame = h;
@@ -205,7 +210,7 @@ export class ConnectionCore implements FrameHandler {
       return;
     }
     // §8.1: fail as soon as invalid UTF-8 is seen, not at the end of the message.
-    if (this.message.opcode === Opcode.Text && !this.messageCompressed && !this.utf8!.write(data)) {
+    if (this.messageOpcode === Opcode.Text && !this.messageCompressed && !this.utf8!.write(data)) {
       throw new ProtocolError(CloseInvalidFramePayloadData, 'text message is not valid UTF-8');
     }
     this.events.onMessageData(data);
@@ -223,10 +228,10 @@ export class ConnectionCore implements FrameHandler {
       return;
     }
     if (!h.fin) return;
-    if (this.message.opcode === Opcode.Text && !this.messageCompressed && !this.utf8!.isComplete()) {
+    if (this.messageOpcode === Opcode.Text && !this.messageCompressed && !this.utf8!.isComplete()) {
       throw new ProtocolError(CloseInvalidFramePayloadData, 'text message ends inside a UTF-8 sequence');
     }
-    this.message.opcode = 0;
+    this.messageOpcode = 0;
     this.events.onMessageEnd();
   }
 

@@ -8,14 +8,14 @@ import type { Role } from './core.js';
 import { ProtocolError } from './errors.js';
 import { type FrameHeader, MAX_CONTROL_PAYLOAD, Opcode, isControlOpcode, isKnownOpcode } from './frame.js';
 
-/** What the rules need to know about the message being received. */
+/** What the rules need to know about the message being received (fields of the core itself: no object per connection). */
 export interface ReceivingMessage {
   /** Opcode of the data message in progress, or 0 between messages. */
-  opcode: number;
+  messageOpcode: number;
   /** Frames of the message so far. */
-  frames: number;
+  messageFrames: number;
   /** Payload bytes of the message so far, as received (compressed, when it is). */
-  bytes: number;
+  messageBytes: number;
 }
 
 /** The limits and agreements the rules are checked against. */
@@ -61,23 +61,23 @@ export function checkFrameHeader(h: FrameHeader, settings: FrameRuleSettings, me
   let starts = false;
   if (opcode === Opcode.Continuation) {
     // §5.4: a continuation continues a fragmented message; only the first frame may carry RSV1.
-    if (message.opcode === 0) throw new ProtocolError(CloseProtocolError, 'continuation frame with no message to continue');
+    if (message.messageOpcode === 0) throw new ProtocolError(CloseProtocolError, 'continuation frame with no message to continue');
     if (h.rsv1) throw new ProtocolError(CloseProtocolError, 'RSV1 set on a continuation frame');
   } else {
     // §5.4: the fragments of one message are not interleaved with another data message.
-    if (message.opcode !== 0) throw new ProtocolError(CloseProtocolError, 'new data frame inside a fragmented message');
+    if (message.messageOpcode !== 0) throw new ProtocolError(CloseProtocolError, 'new data frame inside a fragmented message');
     if (h.rsv1 && !settings.compression) throw new ProtocolError(CloseProtocolError, 'RSV1 set without permessage-deflate');
-    message.opcode = opcode;
-    message.frames = 0;
-    message.bytes = 0;
+    message.messageOpcode = opcode;
+    message.messageFrames = 0;
+    message.messageBytes = 0;
     starts = true;
   }
   // §10.4: limits, checked on the header, before a byte of the payload is held.
-  if (++message.frames > settings.maxFragments) {
+  if (++message.messageFrames > settings.maxFragments) {
     throw new ProtocolError(CloseMessageTooBig, `message spans more than ${settings.maxFragments} frames`);
   }
-  message.bytes += h.payloadLength;
-  if (message.bytes > settings.maxMessageSize) {
+  message.messageBytes += h.payloadLength;
+  if (message.messageBytes > settings.maxMessageSize) {
     throw new ProtocolError(CloseMessageTooBig, `message exceeds the read limit of ${settings.maxMessageSize} bytes`);
   }
   return starts;
