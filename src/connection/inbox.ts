@@ -5,6 +5,7 @@
  * flow control that bounds it (`inbox-accounts.ts`).
  */
 import { Buffer } from 'node:buffer';
+import { ReadConflictError } from '../errors.js';
 import type { DataOpcode } from '../protocol/core.js';
 import { MESSAGE_OVERHEAD } from './inbox-accounts.js';
 import { inflationSink } from './inflation.js';
@@ -15,7 +16,6 @@ import { PieceList } from './piece-list.js';
 import { StreamedRead } from './streamed-read.js';
 import { RESOLVED } from './waiter.js';
 import { type MessageConsumer, type ReadKind, type ReadResult, WaitingReads } from './waiting-reads.js';
-import { ReadConflictError } from '../errors.js';
 
 const EMPTY = Buffer.alloc(0);
 const DONE: IteratorResult<Message> = Object.freeze({ value: undefined, done: true });
@@ -256,19 +256,20 @@ export class Inbox extends WaitingReads {
         if (head === null && ended) this.endConsumer(consumer);
         break;
       }
-      let result: void | PromiseLike<void>;
+      const message = this.dequeueWhole();
       try {
-        result = consumer.handler(this.dequeueWhole(), consumer.conn);
+        const result = consumer.handler(message, consumer.conn);
+        if (result !== undefined && result !== RESOLVED && typeof result.then === 'function') {
+          result.then(
+            () => this.resume(consumer),
+            (err: unknown) => this.failConsumer(consumer, err),
+          );
+          return;
+        }
       } catch (err) {
-        this.stopConsumer(consumer, err);
+        // The handler threw (or its promise's `then` did).
+        this.failConsumer(consumer, err);
         break;
-      }
-      if (result !== undefined && result !== RESOLVED && typeof result.then === 'function') {
-        result.then(
-          () => this.resume(consumer),
-          (err: unknown) => this.stopConsumer(consumer, err),
-        );
-        return;
       }
     }
     consumer.busy = false;

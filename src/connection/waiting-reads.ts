@@ -1,20 +1,21 @@
 /**
  * The inbox's waiting reads: who waits (for a whole message, the next turn of `for await`, a
  * reader, or a `forEachMessage()` handler), and how a wait ends without a message: its signal
- * fires, the read deadline passes, or the connection ends. The inbox (`inbox.ts`) hands messages to them; what it holds is counted by
- * its base (`inbox-accounts.ts`).
+ * fires, the read deadline passes, or the connection ends. The inbox (`inbox.ts`) hands messages
+ * to them; what it holds is counted by its base (`inbox-accounts.ts`).
  */
 import { DeadlineExceededError, ReadConflictError } from '../errors.js';
 import { Deadline } from './deadline.js';
 import type { QueuedMessage } from './inbox.js';
-import { InboxAccounts } from './inbox-accounts.js';
 import type { Conn } from './conn.js';
+import { InboxAccounts } from './inbox-accounts.js';
 import type { Message } from './message.js';
 import type { MessageReader } from './message-reader.js';
 import { type StreamAccounts, StreamedRead } from './streamed-read.js';
 import { Waiter, removeWaiter } from './waiter.js';
 
 export type ReadResult = Message | MessageReader | IteratorResult<Message>;
+export type ReadKind = 'message' | 'reader' | 'iterate';
 
 /**
  * What `forEachMessage()` calls with each message and its connection (so that one function can
@@ -22,7 +23,6 @@ export type ReadResult = Message | MessageReader | IteratorResult<Message>;
  * waits until that settles; a write's promise that is already settled does not hold it up.
  */
 export type MessageHandler = (message: Message, conn: Conn) => void | PromiseLike<void>;
-export type ReadKind = 'message' | 'reader' | 'iterate';
 
 /** A waiting read, and what it waits for: a whole message, the next turn of `for await`, or a reader. */
 export class ReadWaiter extends Waiter<ReadResult> {
@@ -71,20 +71,25 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
     if (this.consumer !== null || this.firstWaiter !== null || (this.stream?.waiting ?? false)) {
       return Promise.reject(new ReadConflictError('forEachMessage'));
     }
-    const consumer = new MessageConsumer(handler, conn, signal, (c) => this.stopConsumer(c));
+    const consumer = new MessageConsumer(handler, conn, signal, (c) => this.dropConsumer(c));
     if (consumer.isSettled) return consumer.promise;
     this.stream?.abandon();
     this.consumer = consumer;
-    if (this.deadline?.passed === true && !this.deliverableNow()) this.stopConsumer(consumer, new DeadlineExceededError('read'));
+    if (this.deadline?.passed === true && !this.deliverableNow()) this.failConsumer(consumer, new DeadlineExceededError('read'));
     else this.service();
     return consumer.promise;
   }
 
-  /** Ends a consumer (with `err`, unless it settled already): its handler gets no more messages. */
-  protected stopConsumer(consumer: MessageConsumer, err?: unknown): void {
+  /** Its handler gets no more messages (its signal fired: the waiter rejects itself). */
+  private dropConsumer(consumer: MessageConsumer): void {
     if (this.consumer === consumer) this.consumer = null;
-    if (err !== undefined) consumer.reject(err);
     this.waitsChanged();
+  }
+
+  /** Its handler gets no more messages, and `forEachMessage()` rejects with `err` (whatever it is, `undefined` too). */
+  protected failConsumer(consumer: MessageConsumer, err: unknown): void {
+    this.dropConsumer(consumer);
+    consumer.reject(err);
   }
 
   /** A whole message is at the front of the queue. */

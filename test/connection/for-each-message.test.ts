@@ -102,6 +102,26 @@ describe('forEachMessage', () => {
     expect(conn.state).toBe('open');
   });
 
+  it('rejects whatever the handler throws, undefined included, and when its thenable fails', async () => {
+    const a = await pair();
+    const thrown = a.conn.forEachMessage(() => {
+      throw undefined; // not an Error, and not even a value
+    });
+    a.client.send({ opcode: 1, payload: Buffer.from('x') });
+    await expect(thrown.then(() => 'resolved', (e: unknown) => ['rejected', e])).resolves.toEqual(['rejected', undefined]);
+
+    const b = await pair();
+    const broken: PromiseLike<void> = {
+      then() {
+        throw new Error('then broke');
+      },
+    };
+    const done = b.conn.forEachMessage(() => broken);
+    b.client.send({ opcode: 1, payload: Buffer.from('y') });
+    await expect(done).rejects.toThrow('then broke');
+    expect(b.conn.state).toBe('open');
+  });
+
   it('rejects with the rejection of an async handler', async () => {
     const { conn, client } = await pair();
     const done = conn.forEachMessage(async () => {
