@@ -49,6 +49,22 @@ describe('a connection over any Duplex', () => {
     expect(client.closeInfo).toEqual({ code: 1000, reason: '', wasClean: true, error: null }); // the echo carries the code only (§5.5.1)
   });
 
+  it('forEachMessage works on both sides, without a socket: a server echo and a client reader', async () => {
+    const [serverSide, clientSide] = duplexPair();
+    const server = new Conn({ role: 'server', socket: serverSide });
+    const client = new Conn({ role: 'client', socket: clientSide });
+    const serving = server.forEachMessage(({ type, data }, conn) => conn.writeMessage(type, data));
+    const got: string[] = [];
+    const reading = client.forEachMessage(async (m) => {
+      got.push(m.data.toString());
+      if (got.length === 3) await client.close(1000);
+    });
+    for (const t of ['one', 'two', 'three']) await client.writeMessage(1, t);
+    await Promise.all([serving, reading]);
+    expect(got).toEqual(['one', 'two', 'three']);
+    expect((await server.closed).code).toBe(1000);
+  });
+
   it('drops the transport with the given abort when the connection fails', async () => {
     const [serverSide, clientSide] = duplexPair();
     let aborted = 0;
