@@ -130,16 +130,24 @@ export class Driver extends DriverLifecycle implements ConnectionEvents, InboxPa
   transportData(chunk: Buffer): void {
     this.liveness?.bytesArrived();
     const inbox = this.inbox;
-    inbox.readChunk = chunk.buffer;
+    const writer = this.writer;
+    // What this input makes us write (pongs, a close frame, a `forEachMessage()` handler's
+    // answers) is flushed once at the end, in this same call.
+    writer.inputTurn = 1;
     try {
-      this.core.receive(chunk);
+      inbox.readChunk = chunk.buffer;
+      try {
+        this.core.receive(chunk);
+      } finally {
+        inbox.readChunk = null;
+      }
+      this.sendAfterInput();
+      // Not inside the parse, nor in a call of the application's: `forEachMessage()` handlers may run here.
+      if (inbox.hungry) inbox.serviceInput();
+      else inbox.updateFlow();
     } finally {
-      inbox.readChunk = null;
+      writer.endInput();
     }
-    this.sendAfterInput();
-    // Not inside the parse, nor in a call of the application's: `forEachMessage()` handlers may run here.
-    if (inbox.hungry) inbox.serviceInput();
-    else inbox.updateFlow();
   }
 
   /** After the core took input (or failed): send what it queued, let reads have what came. */

@@ -13,7 +13,6 @@ import { CloseSentError } from '../protocol/errors.js';
 import { Opcode } from '../protocol/frame.js';
 import type { FrameSender } from '../protocol/frame-sender.js';
 import { isValidUtf8 } from '../protocol/utf8.js';
-import { scheduleFlush } from './flush-scheduler.js';
 import { type DataMessageType, type MessageData, TextMessage, isDataMessageType, toBuffer } from './message.js';
 import { type FragmentSink, MessageWriter } from './message-writer.js';
 import type { Compressor } from './permessage-deflate.js';
@@ -176,7 +175,6 @@ export class Writer extends WriterOutput implements FragmentSink {
 
   /** After a control frame was queued in the core: flush soon, wait if the transport is backed up. */
   afterControl(options?: WriteOptions): Promise<void> {
-    scheduleFlush(this);
     return this.afterAppend(false, options);
   }
 

@@ -6,6 +6,7 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Conn } from '../../src/connection/conn.js';
+import { clientFrame } from '../helpers/raw-client.js';
 import { decodeFrames } from '../helpers/recorder.js';
 
 /** A transport that takes everything at once and records the chunks of each write call. */
@@ -45,6 +46,24 @@ describe('write batching', () => {
     const frames = decodeFrames(writes.flat());
     expect(frames.map((f) => Buffer.from(f.payload))).toEqual(sent);
     conn.closeNow();
+  });
+
+  it('what a forEachMessage handler answers to a read leaves in one write before the data event returns', async () => {
+    const { transport, writes } = recordingTransport();
+    const conn = new Conn({ role: 'server', socket: transport });
+    const done = conn.forEachMessage(({ type, data }, c) => c.writeMessage(type, data));
+    await nextTick();
+    await nextTick(); // the transport is flowing: a push is emitted as 'data' at once
+    const sent = payloads(50, 30);
+    transport.push(Buffer.concat([...sent.map((p) => clientFrame({ opcode: 2, payload: p })), clientFrame({ opcode: 9, payload: Buffer.from('p') })]));
+    expect(writes).toHaveLength(1); // the echoes and the pong, flushed at the end of the event
+    const frames = decodeFrames(writes.flat());
+    expect(frames.filter((f) => f.opcode === 2).map((f) => Buffer.from(f.payload))).toEqual(sent);
+    expect(frames.filter((f) => f.opcode === 10)).toHaveLength(1);
+    await nextTick();
+    expect(writes).toHaveLength(1); // and nothing left for the tick callback
+    conn.closeNow();
+    await done;
   });
 
   it('a batch past the high-water mark goes at once, in order, without waiting for the tick', async () => {
