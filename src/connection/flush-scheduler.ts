@@ -2,7 +2,8 @@
  * Deferred flushing of write batches. A connection that queued frames asks for a flush; one
  * `process.nextTick` callback then flushes every connection that asked. Writes made in the same
  * tick (an echo loop draining a read buffer, a broadcast to a thousand connections) leave as one
- * transport write per connection, and no timer is needed per connection.
+ * transport write per connection, and no timer is needed per connection. (What is written while
+ * the driver handles a read is flushed by the driver when that ends: `WriterOutput.endInput`.)
  */
 import { nextTick } from 'node:process';
 
