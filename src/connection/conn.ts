@@ -133,11 +133,11 @@ export class Conn implements AsyncIterable<Message> {
 
   /**
    * Calls `handler` with each message (and this connection) as it arrives, until the connection
-   * ends: `for await` without a promise per message, for servers that handle many small messages. The promise
-   * settles as `for await` ends: quietly however the connection ends (how is on
-   * {@link closeInfo}); it rejects with what the handler throws or its promise rejects with, with
-   * the signal's reason, or with `DeadlineExceededError` (the connection stays usable, as with
-   * `readMessage()`). When the handler returns a promise, the next message waits until it settles
+   * ends: `for await` without a promise per message, for servers that handle many small
+   * messages. The promise settles as `for await` ends: quietly however the connection ends (how
+   * is on {@link closeInfo}); it rejects with what the handler throws or its promise rejects with,
+   * with the signal's reason, or with `DeadlineExceededError` (the connection stays usable, as
+   * with `readMessage()`). When the handler returns a promise, the next message waits until it settles
    * (and input pauses at `readBufferSize`), so an `async` handler keeps order and backpressure;
    * returning `writeMessage()`'s promise waits only when the write has to. Other reads are refused
    * with `ReadConflictError` meanwhile; messages not yet handed over stay for the next read.
