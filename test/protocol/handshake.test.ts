@@ -60,6 +60,28 @@ describe('Sec-WebSocket-Accept (§1.3, §4.2.2)', () => {
     expect(isValidKey(Buffer.alloc(17).toString('base64'))).toBe(false);
     expect(generateKey()).not.toBe(generateKey());
   });
+
+  it('accepts exactly the strings that decode to 16 bytes and encode back the same', () => {
+    const byRoundTrip = (key: string): boolean => {
+      const bytes = Buffer.from(key, 'base64');
+      return key.length === 24 && bytes.length === 16 && bytes.toString('base64') === key;
+    };
+    const base64Char = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ !'.split(''));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
+        expect(isValidKey(Buffer.from(bytes).toString('base64'))).toBe(true);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(base64Char, { minLength: 20, maxLength: 26 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.nat(23), fc.boolean(), (chars, bytes, at, mutate) => {
+        // Random strings, and valid keys with one character changed: both ways agree.
+        const valid = Buffer.from(bytes).toString('base64');
+        const key = mutate ? valid.slice(0, at) + chars[0]! + valid.slice(at + 1) : chars.join('');
+        expect(isValidKey(key)).toBe(byRoundTrip(key));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 describe('RequestHeadParser', () => {
