@@ -145,16 +145,9 @@ export class Inbox extends WaitingReads {
     }
     while (this.firstWaiter !== null) {
       const kind = this.firstWaiter.kind;
-      const head = this.front;
       // Whether reads end, not the error they end with: a quiet end of iteration needs none built.
       const ended = this.parts.lifecycle.endCause !== null;
-      if (head !== null && ended && !this.deliverable(head)) {
-        // The connection ended in the middle of this message: it will never be complete. (One
-        // that arrived whole and is still inflating will be: it is waited for.)
-        this.shiftQueue();
-        this.release(head);
-        continue;
-      }
+      const head = this.frontAfterEnd(ended);
       if (head === null || (kind !== 'reader' && !head.complete)) {
         if (head !== null || !ended) break;
         const waiter = this.shiftWaiter();
@@ -226,8 +219,19 @@ export class Inbox extends WaitingReads {
 
   // ---------------------------------------------------------------- inside
 
-  protected override deliverableNow(): boolean {
-    return this.front !== null && this.front.complete;
+  /**
+   * The front of the queue, once what will never be delivered is dropped from it: after the
+   * connection ended in the middle of a message, that message will never be complete. (One that
+   * arrived whole and is still inflating will be: it is waited for.)
+   */
+  private frontAfterEnd(ended: boolean): QueuedMessage | null {
+    let head = this.front;
+    while (ended && head !== null && !this.deliverable(head)) {
+      this.shiftQueue();
+      this.release(head);
+      head = this.front;
+    }
+    return head;
   }
 
   /** `feed` has something to do: a whole message to hand over, one to drop, or the end to report. */
@@ -245,13 +249,8 @@ export class Inbox extends WaitingReads {
   private feed(consumer: MessageConsumer): void {
     consumer.busy = true;
     while (this.consumer === consumer) {
-      const head = this.front;
       const ended = this.parts.lifecycle.endCause !== null;
-      if (head !== null && ended && !this.deliverable(head)) {
-        this.shiftQueue(); // will never be complete (see `service`)
-        this.release(head);
-        continue;
-      }
+      const head = this.frontAfterEnd(ended);
       if (head === null || !head.complete) {
         if (head === null && ended) this.endConsumer(consumer);
         break;

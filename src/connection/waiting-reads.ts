@@ -75,7 +75,8 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
     if (consumer.isSettled) return consumer.promise;
     this.stream?.abandon();
     this.consumer = consumer;
-    if (this.deadline?.passed === true && !this.deliverableNow()) this.failConsumer(consumer, new DeadlineExceededError('read'));
+    // Started past the read deadline with no whole message to hand over: fails as a read would.
+    if (this.deadline?.passed === true && !(this.front?.complete ?? false)) this.failConsumer(consumer, new DeadlineExceededError('read'));
     else this.service();
     return consumer.promise;
   }
@@ -91,9 +92,6 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
     this.dropConsumer(consumer);
     consumer.reject(err);
   }
-
-  /** A whole message is at the front of the queue. */
-  protected abstract deliverableNow(): boolean;
 
   /** The next piece of a streamed message (for `MessageReader`). */
   nextPiece(message: QueuedMessage, signal: AbortSignal | undefined): Promise<Buffer | null> {
@@ -152,10 +150,7 @@ export abstract class WaitingReads extends InboxAccounts implements StreamAccoun
   private onDeadline(): void {
     const err = new DeadlineExceededError('read');
     const consumer = this.consumer;
-    if (consumer !== null && !consumer.busy) {
-      this.consumer = null;
-      consumer.reject(err);
-    }
+    if (consumer !== null && !consumer.busy) this.failConsumer(consumer, err);
     const first = this.firstWaiter;
     const more = this.moreWaiters;
     this.firstWaiter = null;
