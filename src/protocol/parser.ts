@@ -136,7 +136,7 @@ export class FrameParser {
       const data = Buffer.from((memory ??= chunk.buffer), chunk.byteOffset + pos, n);
       if (this.current.masked) {
         if (n >= SHORT_RANGE) applyMask(data, this.current.maskKey, 0, n, this.delivered);
-        else applyMaskShort((view ??= new DataView(chunk.buffer, chunk.byteOffset, end)), this.current.maskKey, pos, pos + n, this.delivered);
+        else applyMaskShort((view ??= new DataView(memory, chunk.byteOffset, end)), this.current.maskKey, pos, pos + n, this.delivered);
       }
       pos += n;
       this.delivered += n;
