@@ -93,7 +93,9 @@ function load(): Simd | null {
  * when WebAssembly SIMD is not available.
  */
 export function xorRepeated(data: Uint8Array, start: number, end: number, word: number): boolean {
-  const s = (simd ??= load());
+  // `null` means unavailable (or turned off by `useSimd`): only `undefined` loads the module.
+  if (simd === undefined) simd = load();
+  const s = simd;
   if (s === null) return false;
   const { memory, xor } = s;
   for (let at = start; at < end; at += PIECE) {

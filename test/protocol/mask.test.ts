@@ -95,6 +95,17 @@ describe('applyMaskShort (through a DataView of the whole buffer)', () => {
 });
 
 describe('mask-simd', () => {
+  it('stays off after useSimd(false): the fallback is what the JavaScript-only properties test', () => {
+    useSimd(false);
+    try {
+      const data = new Uint8Array(32).fill(0xff);
+      expect(xorRepeated(data, 0, 32, 0x04030201)).toBe(false);
+      expect(data.every((b) => b === 0xff)).toBe(true);
+    } finally {
+      useSimd(true);
+    }
+  });
+
   it('runs here (Node 20 has WebAssembly SIMD), and says so', () => {
     useSimd(true);
     const data = new Uint8Array(32).fill(0xff);
