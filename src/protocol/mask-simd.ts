@@ -65,6 +65,8 @@ const MODULE = new Uint8Array([
 interface Simd {
   xor: (at: number, length: number, word: number) => void;
   memory: Uint8Array;
+  /** The view of `memory` the last result was copied out of. */
+  result: Uint8Array;
 }
 
 /** Compiled at first use; null when this runtime cannot. */
@@ -81,7 +83,8 @@ function load(): Simd | null {
   if (wasm === undefined) return null;
   try {
     const { exports } = new wasm.Instance(new wasm.Module(MODULE));
-    return { xor: exports.xor, memory: new Uint8Array(exports.memory.buffer) };
+    const memory = new Uint8Array(exports.memory.buffer);
+    return { xor: exports.xor, memory, result: memory };
   } catch {
     return null; // compiled without SIMD, or WebAssembly turned off
   }
@@ -101,12 +104,22 @@ export function xorRepeated(data: Uint8Array, start: number, end: number, word: 
   for (let at = start; at < end; at += PIECE) {
     const stop = Math.min(end, at + PIECE);
     const n = stop - at;
-    memory.set(data.subarray(at, stop));
+    // The usual call covers all of `data` (a payload view): it is copied in with no view of its own.
+    memory.set(at === 0 && stop === data.length ? data : data.subarray(at, stop));
     // Rounded up to whole 16-byte steps: the bytes past `n` are scratch, never copied back.
     xor(0, (n + 15) & ~15, word);
-    data.set(memory.subarray(0, n), at);
+    data.set(resultView(s, n), at);
   }
   return true;
+}
+
+/**
+ * The first `n` bytes of the module's memory. Messages of one size tend to follow one another,
+ * so the last view is kept: a view costs about as much as copying a kilobyte.
+ */
+function resultView(s: Simd, n: number): Uint8Array {
+  if (s.result.length !== n) s.result = s.memory.subarray(0, n);
+  return s.result;
 }
 
 /** @internal For tests: masking without WebAssembly (false), or with it again (true). */

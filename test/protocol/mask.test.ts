@@ -95,6 +95,21 @@ describe('applyMaskShort (through a DataView of the whole buffer)', () => {
 });
 
 describe('mask-simd', () => {
+  it('gives the right bytes for runs of one length, whole buffers and parts of them', () => {
+    useSimd(true);
+    const key = 0x5a3c9e17;
+    for (const length of [200, 200, 1024, 1024, 200]) {
+      for (const [start, end] of [[0, length], [3, length - 5]] as const) {
+        const data = Uint8Array.from({ length }, (_, i) => (i * 7 + length) & 0xff);
+        const expected = Array.from(data);
+        const part = naiveMask(data.subarray(start, end), key);
+        expected.splice(start, end - start, ...part);
+        applyMask(data, key, start, end);
+        expect(Array.from(data)).toEqual(expected);
+      }
+    }
+  });
+
   it('stays off after useSimd(false): the fallback is what the JavaScript-only properties test', () => {
     useSimd(false);
     try {
