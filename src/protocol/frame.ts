@@ -17,7 +17,7 @@
  *   +-------------------------------- - - - - - - - - - - - - - - - +
  */
 import { Buffer } from 'node:buffer';
-import { applyMask } from './mask.js';
+import { copyMasked } from './mask.js';
 
 /** Frame opcodes (§5.2, §11.8). 0x3–0x7 and 0xB–0xF are reserved. */
 export const Opcode = {
@@ -164,7 +164,7 @@ export function encodeFrame(init: FrameInit): Buffer {
   const size = headerLength(payload.length, maskKey !== null);
   const out = Buffer.allocUnsafe(size + payload.length);
   writeFrameHeader(out, 0, firstByte(init.fin ?? true, init.opcode, rsv), payload.length, maskKey);
-  out.set(payload, size);
-  if (maskKey !== null) applyMask(out, maskKey, size);
+  if (maskKey === null) out.set(payload, size);
+  else copyMasked(payload, out, size, maskKey);
   return out;
 }

@@ -91,24 +91,25 @@ function load(): Simd | null {
 }
 
 /**
- * XORs `data[start, end)` with `word` repeated, `word` being the four mask bytes rotated to the
- * phase of `data[start]` as a little-endian 32-bit number. Returns false, having done nothing,
- * when WebAssembly SIMD is not available.
+ * XORs `source[start, end)` with `word` repeated, `word` being the four mask bytes rotated to the
+ * phase of `source[start]` as a little-endian 32-bit number, and writes the result to `target`
+ * from `at`: by default back in place. Returns false, having done nothing, when WebAssembly SIMD
+ * is not available.
  */
-export function xorRepeated(data: Uint8Array, start: number, end: number, word: number): boolean {
+export function xorRepeated(source: Uint8Array, start: number, end: number, word: number, target = source, at = start): boolean {
   // `null` means unavailable (or turned off by `useSimd`): only `undefined` loads the module.
   if (simd === undefined) simd = load();
   const s = simd;
   if (s === null) return false;
   const { memory, xor } = s;
-  for (let at = start; at < end; at += PIECE) {
-    const stop = Math.min(end, at + PIECE);
-    const n = stop - at;
-    // The usual call covers all of `data` (a payload view): it is copied in with no view of its own.
-    memory.set(at === 0 && stop === data.length ? data : data.subarray(at, stop));
+  for (let from = start; from < end; from += PIECE) {
+    const stop = Math.min(end, from + PIECE);
+    const n = stop - from;
+    // The usual call covers all of `source` (a payload): it is copied in with no view of its own.
+    memory.set(from === 0 && stop === source.length ? source : source.subarray(from, stop));
     // Rounded up to whole 16-byte steps: the bytes past `n` are scratch, never copied back.
     xor(0, (n + 15) & ~15, word);
-    data.set(resultView(s, n), at);
+    target.set(resultView(s, n), at + (from - start));
   }
   return true;
 }

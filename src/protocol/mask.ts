@@ -69,6 +69,18 @@ export function applyMask(data: Uint8Array, key: number, start = 0, end = data.l
   if (i + 2 < end) data[i + 2] = data[i + 2]! ^ r2;
 }
 
+/**
+ * Writes `source` masked with `key` into `target` from `at`, `source[0]` being the first byte of a
+ * payload: a frame being sent, masked as it is copied into the outgoing buffer (one copy, where
+ * copying and then masking in place takes two more through WebAssembly's memory).
+ */
+export function copyMasked(source: Uint8Array, target: Uint8Array, at: number, key: number): void {
+  const n = source.length;
+  if (n >= WORD_THRESHOLD && xorRepeated(source, 0, n, littleEndianWord(0, key >>> 24, (key >>> 16) & 0xff, (key >>> 8) & 0xff, key & 0xff), target, at)) return;
+  target.set(source, at);
+  applyMask(target, key, at, at + n);
+}
+
 /** Ranges shorter than this are worth {@link applyMaskShort} when the caller has a `DataView` at hand. */
 export const SHORT_RANGE = WORD_THRESHOLD;
 

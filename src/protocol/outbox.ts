@@ -9,7 +9,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { headerLength, writeFrameHeader } from './frame.js';
-import { applyMask } from './mask.js';
+import { copyMasked } from './mask.js';
 import { Slab, sharedSlab } from './slab.js';
 
 /**
@@ -51,8 +51,8 @@ export class Outbox {
     if (size > this.coalesceLimit) return this.pushLarge(first, payload, maskKey);
     const region = this.reserve(size);
     const at = writeFrameHeader(region, this.regionEnd - size, first, length, maskKey);
-    region.set(payload, at);
-    if (maskKey !== null) applyMask(region, maskKey, at, at + length);
+    if (maskKey === null) region.set(payload, at);
+    else copyMasked(payload, region, at, maskKey);
     return false;
   }
 
@@ -109,8 +109,7 @@ export class Outbox {
     }
     // A masked payload has to be copied: the caller's bytes stay as they were.
     const masked = Buffer.allocUnsafe(length);
-    masked.set(payload);
-    applyMask(masked, maskKey);
+    copyMasked(payload, masked, 0, maskKey);
     this.pushReady(masked);
     return false;
   }

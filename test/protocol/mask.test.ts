@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMask, applyMaskShort } from '../../src/protocol/mask.js';
+import { applyMask, applyMaskShort, copyMasked } from '../../src/protocol/mask.js';
 import { xorRepeated, useSimd } from '../../src/protocol/mask-simd.js';
 import { MaskKeySource } from '../../src/protocol/mask-keys.js';
 
@@ -59,6 +59,22 @@ for (const simd of [true, false]) {
       );
     });
 
+    it('copyMasked writes the masked payload at any offset, leaving the source and the rest of the target alone', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 600 }), fc.nat({ max: 9 }), fc.nat({ max: 9 }), fc.integer({ min: 0, max: 0xffffffff }), (data, sourceOffset, at, key) => {
+          const backing = new Uint8Array(data.length + sourceOffset);
+          backing.set(data, sourceOffset);
+          const source = backing.subarray(sourceOffset); // a view, as a caller's payload may be
+          const target = new Uint8Array(at + data.length + 3).fill(0xa5);
+          copyMasked(source, target, at, key);
+          expect(Array.from(source)).toEqual(Array.from(data));
+          expect(Array.from(target.subarray(at, at + data.length))).toEqual(Array.from(naiveMask(data, key)));
+          expect(target.subarray(0, at).every((b) => b === 0xa5) && target.subarray(at + data.length).every((b) => b === 0xa5)).toBe(true);
+        }),
+        { numRuns: 500 },
+      );
+    });
+
     it('masks ranges longer than one call into the module (64 KiB), keeping the phase', () => {
       const data = Uint8Array.from({ length: 200_003 }, (_, i) => (i * 31) & 0xff);
       const whole = Uint8Array.from(data);
@@ -66,6 +82,9 @@ for (const simd of [true, false]) {
       const expected = Uint8Array.from(data);
       expected.set(naiveMask(data.subarray(3, data.length - 5), 0x8badf00d, 1), 3);
       expect(whole).toEqual(expected);
+      const copied = new Uint8Array(data.length + 2);
+      copyMasked(data, copied, 2, 0x8badf00d);
+      expect(copied.subarray(2)).toEqual(naiveMask(data, 0x8badf00d));
     });
   });
 }
