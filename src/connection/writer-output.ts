@@ -137,20 +137,17 @@ export abstract class WriterOutput implements Flushable {
     // stuck first is counted as the slab it pins, until the transport has written everything.
     const backedUp = transport.writableLength > 0;
     if (!backedUp) this.pinned = 0;
-    let pin = 0;
     const last = chunks.length - 1;
     if (last > 0) transport.cork();
     for (let i = 0; i <= last; i++) {
-      let chunk = chunks[i]!;
-      const extra = chunk.buffer.byteLength - chunk.length;
-      if (extra > chunk.length) {
-        if (backedUp) chunk = ownCopy(chunk);
-        else pin = Math.max(pin, extra);
-      }
-      transport.write(chunk, i === last ? callback : undefined);
+      const chunk = chunks[i]!;
+      transport.write(backedUp && pinsMore(chunk) > 0 ? ownCopy(chunk) : chunk, i === last ? callback : undefined);
     }
     if (last > 0) transport.uncork();
-    if (pin > 0 && transport.writableLength > 0) this.pinned = Math.max(this.pinned, pin);
+    // Usually the transport took everything at once and nothing is pinned: no need to look.
+    if (!backedUp && transport.writableLength > 0) {
+      for (const chunk of chunks) this.pinned = Math.max(this.pinned, pinsMore(chunk));
+    }
   }
 
   /** @internal Flushable: the transport threw. */
@@ -215,6 +212,12 @@ export abstract class WriterOutput implements Flushable {
 }
 
 /** A copy in memory of its own (not from Node's shared pool, which would pin 8 KiB of it instead). */
+/** How much memory `chunk` keeps alive beyond itself, when that is more than its own size (a small region of a large slab); otherwise 0. */
+function pinsMore(chunk: Buffer): number {
+  const extra = chunk.buffer.byteLength - chunk.length;
+  return extra > chunk.length ? extra : 0;
+}
+
 function ownCopy(chunk: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(chunk.length);
   chunk.copy(copy);

@@ -143,7 +143,8 @@ export class Outbox {
     if (region === null) return;
     this.slab.release(this, region, this.regionEnd, this.regionRoom);
     if (this.regionEnd > this.regionStart) {
-      (this.ready ??= []).push(region.subarray(this.regionStart, this.regionEnd));
+      // A view made on the slab's memory directly: cheaper than `subarray` (see the parser).
+      (this.ready ??= []).push(Buffer.from(region.buffer, region.byteOffset + this.regionStart, this.regionEnd - this.regionStart));
       this.readyBytes += this.regionEnd - this.regionStart;
     }
     this.region = null;

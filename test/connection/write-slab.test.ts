@@ -4,8 +4,9 @@
  * transport is backed up, regions are copied out, and a region that got stuck is counted in
  * `bufferedAmount` (and so by backpressure) as the slab it pins.
  */
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { Conn } from '../../src/connection/conn.js';
 import { connectedPair } from './peer.js';
 
 describe('write slabs held by a stalled transport', () => {
@@ -25,4 +26,16 @@ describe('write slabs held by a stalled transport', () => {
     expect(conn.bufferedAmount).toBeGreaterThanOrEqual(transport.writableLength);
     conn.closeNow();
   }, 30_000);
+
+  it('a region that the transport did not take at once is counted as the slab it pins', async () => {
+    // A transport that holds its first write for good: the region stays referenced by it.
+    const transport = new Duplex({ read() {}, write(_chunk, _encoding, _callback) {} });
+    const conn = new Conn({ role: 'server', socket: transport });
+    await conn.writeMessage(1, 'hello');
+    await new Promise<void>((resolve) => setImmediate(resolve)); // the tick's flush
+    expect(transport.writableLength).toBe(7); // the frame: 2 header bytes and 5 of payload
+    // The region is 7 bytes of a 64 KiB slab, all of which it keeps alive.
+    expect(conn.bufferedAmount).toBeGreaterThanOrEqual(64 * 1024);
+    conn.closeNow();
+  });
 });
