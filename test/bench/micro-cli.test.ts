@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { maskingTable } from '../../scripts/bench/micro/masking.js';
 import { frameStream, parserTable } from '../../scripts/bench/micro/parser.js';
+import { readsTable } from '../../scripts/bench/micro/reads.js';
 
 describe('micro-benchmarks', () => {
   it('cuts whole frames into 16 KiB chunks', () => {
@@ -32,6 +33,20 @@ describe('micro-benchmarks', () => {
   });
 });
 
+describe('micro-benchmarks: one message per read', () => {
+  it('times the stream echo and ours, each pass checking that every message was answered', async () => {
+    const table = await readsTable(1, 1);
+    expect(table.rows.map((r) => r.label)).toEqual([
+      'one connection: ns per message (lower is better)',
+      '256 connections in turn: ns per message (lower is better)',
+    ]);
+    for (const row of table.rows) {
+      expect(row.values.raw![0]).toBeGreaterThan(0);
+      expect(row.values.ours![0]).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('npm run bench command line', () => {
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench/run.ts', ...args], { encoding: 'utf8', timeout: 20_000 });
@@ -39,7 +54,7 @@ describe('npm run bench command line', () => {
   it('lists the groups in --help', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
-    for (const g of ['pingpong', 'pipelined', 'connections', 'broadcast', 'idle', 'handshakes', 'deflate', 'parser', 'masking']) {
+    for (const g of ['pingpong', 'pipelined', 'connections', 'broadcast', 'idle', 'handshakes', 'deflate', 'parser', 'masking', 'reads']) {
       expect(r.stdout).toContain(`  ${g} `);
     }
   });

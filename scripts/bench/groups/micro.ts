@@ -1,5 +1,5 @@
 /**
- * The in-process micro-benchmarks (parser, masking), run in a process of their own pinned to the
+ * The in-process micro-benchmarks (parser, masking, reads), run in a process of their own pinned to the
  * server core while nothing else runs.
  */
 import { SERVER_CPU, runToCompletion } from '../processes.js';
@@ -24,4 +24,10 @@ export const masking: Group = {
   name: 'masking',
   summary: 'in-process: applyMask against ws (JS) unmasking and memcpy bandwidth',
   run: (ctx) => micro(ctx, 'masking'),
+};
+
+export const reads: Group = {
+  name: 'reads',
+  summary: 'in-process: one 32 B message per read through a server Conn over a stream, 1 and 256 connections, against a stream echo: ns per message',
+  run: (ctx) => micro(ctx, 'reads'),
 };

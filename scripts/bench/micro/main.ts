@@ -2,12 +2,13 @@
  * The in-process micro-benchmarks, run by `run.ts` in a process of their own pinned to one core.
  * Prints the tables as JSON on stdout.
  *
- *   node --import tsx scripts/bench/micro/main.ts --groups parser,masking --rounds 5 --round-ms 250
+ *   node --import tsx scripts/bench/micro/main.ts --groups parser,masking,reads --rounds 5 --round-ms 250
  */
 import { parseArgs } from 'node:util';
 import type { Table } from '../table.js';
 import { maskingTable } from './masking.js';
 import { parserTable } from './parser.js';
+import { readsTable } from './reads.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,4 +24,5 @@ const groups = values.groups.split(',');
 const tables: Record<string, Table> = {};
 if (groups.includes('parser')) tables.parser = await parserTable(rounds, roundMs);
 if (groups.includes('masking')) tables.masking = await maskingTable(rounds, roundMs);
+if (groups.includes('reads')) tables.reads = await readsTable(rounds, roundMs);
 process.stdout.write(`${JSON.stringify(tables)}\n`);

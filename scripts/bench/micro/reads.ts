@@ -1,0 +1,101 @@
+/**
+ * What a read that holds one small message costs, in one process with no sockets: a server
+ * connection over a stream is handed one masked 32 B frame per `data` event, and its echo goes to
+ * the stream's `write`. Ours is a `Conn` echoing with `forEachMessage`; `ws` is its `WebSocket`
+ * on the same stream (what its server makes of an upgraded socket) echoing from its `message`
+ * event; the raw column writes each chunk back, Node's stream machinery alone. With one
+ * connection, and with 256 taking turns, whose state has left the caches by the time each gets
+ * its next message.
+ *
+ * This is the JavaScript a server runs per message when each connection has one message in flight
+ * (the `connections` group), without the system calls that dominate there.
+ */
+import { Duplex } from 'node:stream';
+import { Conn } from '../../../src/connection/conn.js';
+import type { Message } from '../../../src/connection/message.js';
+import { clientDataFrame } from '../loadgen/frames.js';
+import { binaryPayload } from '../loadgen/payloads.js';
+import type { Row, Table } from '../table.js';
+import { type PassResult, type Workload, measureRounds } from './timing.js';
+import { attachWsServerSocket } from './ws-internals.js';
+
+const SIZE = 32;
+/** Messages per pass: every connection gets the same number. */
+const PER_PASS = 256;
+/** What the server writes back per message: the frame unmasked (2 bytes of header), or the raw echo's copy of the masked one. */
+const ECHOED = { raw: 2 + 4 + SIZE, ws: 2 + SIZE, ours: 2 + SIZE } as const;
+
+/** A transport whose reads come from `push` and whose writes are counted, taken at once and dropped. */
+class LoopStream extends Duplex {
+  written = 0;
+  override _read(): void {}
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.written += chunk.length;
+    callback();
+  }
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: () => void): void {
+    for (const { chunk } of chunks) this.written += chunk.length;
+    callback();
+  }
+}
+
+const echo = (m: Message, conn: Conn): Promise<void> => conn.writeMessage(m.type, m.data);
+
+const ATTACH: Record<keyof typeof ECHOED, (stream: LoopStream) => void> = {
+  raw: (stream) => stream.on('data', (chunk: Buffer) => stream.write(chunk)),
+  ws: (stream) => {
+    const ws = attachWsServerSocket(stream);
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  },
+  ours: (stream) => void new Conn({ role: 'server', socket: stream }).forEachMessage(echo),
+};
+
+function workload(connections: number, impl: keyof typeof ECHOED): Workload {
+  // One read chunk, fed again and again: unmasking in place twice restores it, and a binary
+  // payload has no validity to lose in between.
+  const frame = clientDataFrame(binaryPayload(SIZE));
+  const streams: LoopStream[] = [];
+  return {
+    prepare: () => {
+      for (const s of streams.splice(0)) s.destroy();
+      for (let i = 0; i < connections; i++) {
+        const stream = new LoopStream();
+        ATTACH[impl](stream);
+        // A stream starts reading on the next tick; read(0) starts it now, so that every push is
+        // handed to the `data` listener at once, as a socket's reads are.
+        stream.read(0);
+        streams.push(stream);
+      }
+      let written = 0;
+      return (): PassResult => {
+        for (let i = 0; i < PER_PASS; i++) streams[i % connections]!.push(frame);
+        // Every message answered within the pass: what is timed is the whole echo.
+        const total = streams.reduce((n, s) => n + s.written, 0);
+        if (total - written !== PER_PASS * ECHOED[impl]) throw new Error(`${impl}: a pass of ${PER_PASS} messages wrote ${total - written} bytes`);
+        written = total;
+        return { units: PER_PASS, bytes: PER_PASS * SIZE };
+      };
+    },
+  };
+}
+
+export async function readsTable(rounds: number, roundMs: number): Promise<Table> {
+  const rows: Row[] = [];
+  for (const connections of [1, 256]) {
+    const impls = ['raw', 'ws', 'ours'] as const;
+    const results = await measureRounds(
+      impls.map((impl) => ({ key: impl, workload: workload(connections, impl) })),
+      rounds,
+      roundMs,
+    );
+    const nanos = (key: string): number[] => results.get(key)!.map((r) => (r.seconds * 1e9) / r.units);
+    const who = connections === 1 ? 'one connection' : `${connections} connections in turn`;
+    rows.push({ label: `${who}: ns per message (lower is better)`, values: { raw: nanos('raw'), ws: nanos('ws'), ours: nanos('ours') } });
+  }
+  return {
+    title: 'One 32 B message per read (in-process, a stream instead of a socket)',
+    rawLabel: 'stream echo',
+    rows,
+    notes: ['rfc6455: a server `Conn` echoing with `forEachMessage`; ws: its `WebSocket` on the same stream, echoing from `message`; stream echo: `stream.write(chunk)` in the `data` listener, no WebSocket.'],
+  };
+}
