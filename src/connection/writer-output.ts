@@ -211,13 +211,13 @@ export abstract class WriterOutput implements Flushable {
   }
 }
 
-/** A copy in memory of its own (not from Node's shared pool, which would pin 8 KiB of it instead). */
 /** How much memory `chunk` keeps alive beyond itself, when that is more than its own size (a small region of a large slab); otherwise 0. */
 function pinsMore(chunk: Buffer): number {
   const extra = chunk.buffer.byteLength - chunk.length;
   return extra > chunk.length ? extra : 0;
 }
 
+/** A copy in memory of its own (not from Node's shared pool, which would pin 8 KiB of it instead). */
 function ownCopy(chunk: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(chunk.length);
   chunk.copy(copy);
