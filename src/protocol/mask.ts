@@ -4,10 +4,10 @@
  *
  * The key is carried as an unsigned 32-bit number whose most significant byte is the first
  * key byte on the wire. The work is done in place (or, for a frame being sent, as it is copied:
- * {@link copyMasked}): for a long range, 16 bytes a step in
- * WebAssembly SIMD (`mask-simd.ts`), or where that is unavailable a 32-bit word at a time over its
- * aligned middle; for a short one, and the ragged ends, byte by byte, or four bytes a step through
- * a `DataView` the caller already has ({@link applyMaskShort}).
+ * {@link copyMasked}): for a long range, 16 bytes a step in WebAssembly SIMD (`mask-simd.ts`),
+ * or where that is unavailable a 32-bit word at a time over its aligned middle; for a short one,
+ * and the ragged ends, byte by byte, or four bytes a step through a `DataView` the caller already
+ * has ({@link applyMaskShort}).
  */
 
 import { xorRepeated } from './mask-simd.js';
