@@ -4,11 +4,11 @@
  * the stream's `write`. Ours is a `Conn` echoing with `forEachMessage`; `ws` is its `WebSocket`
  * on the same stream (what its server makes of an upgraded socket) echoing from its `message`
  * event; the raw column writes each chunk back, Node's stream machinery alone. With one
- * connection, and with 256 taking turns, whose state has left the caches by the time each gets
- * its next message.
+ * connection, with 256 taking turns (whose state has left the caches by the time each gets its
+ * next message), and with 64 messages in each read, as a pipelining peer's reads hold.
  *
  * This is the JavaScript a server runs per message when each connection has one message in flight
- * (the `connections` group), without the system calls that dominate there.
+ * (the `connections` group) or many (`pipelined`), without the system calls around it.
  */
 import { Duplex } from 'node:stream';
 import { Conn } from '../../../src/connection/conn.js';
@@ -50,10 +50,18 @@ const ATTACH: Record<keyof typeof ECHOED, (stream: LoopStream) => void> = {
   ours: (stream) => void new Conn({ role: 'server', socket: stream }).forEachMessage(echo),
 };
 
-function workload(connections: number, impl: keyof typeof ECHOED): Workload {
+/** How the messages arrive: over how many connections, and how many in each read. */
+const SHAPES = [
+  { connections: 1, perRead: 1, label: 'one connection' },
+  { connections: 256, perRead: 1, label: '256 connections in turn' },
+  { connections: 1, perRead: 64, label: 'one connection, 64 messages a read' },
+] as const;
+
+function workload(connections: number, perRead: number, impl: keyof typeof ECHOED): Workload {
   // One read chunk, fed again and again: unmasking in place twice restores it, and a binary
   // payload has no validity to lose in between.
   const frame = clientDataFrame(binaryPayload(SIZE));
+  const chunk = Buffer.concat(Array.from({ length: perRead }, () => frame));
   const streams: LoopStream[] = [];
   return {
     prepare: () => {
@@ -68,7 +76,7 @@ function workload(connections: number, impl: keyof typeof ECHOED): Workload {
       }
       let written = 0;
       return (): PassResult => {
-        for (let i = 0; i < PER_PASS; i++) streams[i % connections]!.push(frame);
+        for (let i = 0; i < PER_PASS / perRead; i++) streams[i % connections]!.push(chunk);
         // Every message answered within the pass: what is timed is the whole echo.
         const total = streams.reduce((n, s) => n + s.written, 0);
         if (total - written !== PER_PASS * ECHOED[impl]) throw new Error(`${impl}: a pass of ${PER_PASS} messages wrote ${total - written} bytes`);
@@ -81,19 +89,18 @@ function workload(connections: number, impl: keyof typeof ECHOED): Workload {
 
 export async function readsTable(rounds: number, roundMs: number): Promise<Table> {
   const rows: Row[] = [];
-  for (const connections of [1, 256]) {
+  for (const { connections, perRead, label } of SHAPES) {
     const impls = ['raw', 'ws', 'ours'] as const;
     const results = await measureRounds(
-      impls.map((impl) => ({ key: impl, workload: workload(connections, impl) })),
+      impls.map((impl) => ({ key: impl, workload: workload(connections, perRead, impl) })),
       rounds,
       roundMs,
     );
     const nanos = (key: string): number[] => results.get(key)!.map((r) => (r.seconds * 1e9) / r.units);
-    const who = connections === 1 ? 'one connection' : `${connections} connections in turn`;
-    rows.push({ label: `${who}: ns per message (lower is better)`, values: { raw: nanos('raw'), ws: nanos('ws'), ours: nanos('ours') } });
+    rows.push({ label: `${label}: ns per message (lower is better)`, values: { raw: nanos('raw'), ws: nanos('ws'), ours: nanos('ours') } });
   }
   return {
-    title: 'One 32 B message per read (in-process, a stream instead of a socket)',
+    title: '32 B messages read and echoed (in-process, a stream instead of a socket)',
     rawLabel: 'stream echo',
     rows,
     notes: ['rfc6455: a server `Conn` echoing with `forEachMessage`; ws: its `WebSocket` on the same stream, echoing from `message`; stream echo: `stream.write(chunk)` in the `data` listener, no WebSocket.'],
