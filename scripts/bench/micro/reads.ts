@@ -1,6 +1,6 @@
 /**
- * What a read that holds one small message costs, in one process with no sockets: a server
- * connection over a stream is handed one masked 32 B frame per `data` event, and its echo goes to
+ * What reading and echoing small messages costs, in one process with no sockets: a server
+ * connection over a stream is handed masked 32 B frames in `data` events, and its echo goes to
  * the stream's `write`. Ours is a `Conn` echoing with `forEachMessage`; `ws` is its `WebSocket`
  * on the same stream (what its server makes of an upgraded socket) echoing from its `message`
  * event; the raw column writes each chunk back, Node's stream machinery alone. With one
