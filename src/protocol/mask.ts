@@ -87,7 +87,8 @@ export const SHORT_RANGE = WORD_THRESHOLD;
 
 /**
  * {@link applyMask} for a short range of a buffer the caller holds a `DataView` of (the parser
- * makes one per read chunk): four bytes a step at any alignment, with no view made per frame.
+ * makes one for a read chunk with more than one short payload): four bytes a step at any
+ * alignment, with no view made per frame.
  * A 32-byte payload takes about 11 ns this way against 28 ns byte by byte (Node 20).
  */
 export function applyMaskShort(view: DataView, key: number, start: number, end: number, phase = 0): void {
