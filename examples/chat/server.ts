@@ -127,7 +127,10 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     close() {
       closing ??= new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
-        httpServer.closeIdleConnections();
+        // Every plain HTTP connection goes now: one that never sent a request (a browser's spare
+        // connection) counts as busy, not idle, and would hold the close until Node's headers
+        // timeout, a minute or more. Upgraded WebSockets are not among them: they close below.
+        httpServer.closeAllConnections();
         for (const conn of connections) void conn.close(CloseGoingAway, 'server shutting down').catch(() => conn.closeNow());
       }).then(async () => {
         await Promise.all([...connections].map((c) => c.closed));

@@ -3,6 +3,8 @@
  * several members, names, every protocol violation's close code, keepalive, compression, and the
  * clean shutdown.
  */
+import { once } from 'node:events';
+import { connect as connectTcp } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type ChatServer, type ChatServerOptions, startChatServer } from '../../examples/chat/server.js';
 import type { ServerMessage } from '../../examples/chat/protocol.js';
@@ -216,5 +218,20 @@ describe('examples/chat: connections', () => {
       expect(await conn.closed).toEqual({ code: 1001, reason: 'server shutting down', wasClean: true, error: null });
     }
     await expect(fetch(chat.url)).rejects.toThrow();
+  });
+
+  it('close() does not wait for an HTTP connection that never sent a request (a browser opens such spare connections)', async () => {
+    const chat = await chatServer();
+    const ada = await join(chat, 'Ada');
+    const spare = connectTcp(chat.port);
+    onCleanup(() => {
+      spare.destroy();
+    });
+    await once(spare, 'connect');
+    const spareClosed = once(spare, 'close');
+    // Before the fix this waited for Node's headers timeout (60 s and more): the test's own timeout fails it.
+    await chat.close();
+    await spareClosed;
+    expect(await closeCodeOf(ada.conn)).toBe(1001);
   });
 });
