@@ -8,6 +8,7 @@
  * leave them untouched until they have been written (the socket layer waits for that).
  */
 import { Buffer } from 'node:buffer';
+import { BufferView } from './buffer-view.js';
 import { headerLength, writeFrameHeader } from './frame.js';
 import { copyMasked } from './mask.js';
 import { Slab, sharedSlab } from './slab.js';
@@ -143,9 +144,7 @@ export class Outbox {
     if (region === null) return;
     this.slab.release(this, region, this.regionEnd, this.regionRoom);
     if (this.regionEnd > this.regionStart) {
-      // A view made on the slab's memory directly: cheaper than `subarray` (see the parser).
-      (this.ready ??= []).push(Buffer.from(region.buffer, region.byteOffset + this.regionStart, this.regionEnd - this.regionStart));
-      this.readyBytes += this.regionEnd - this.regionStart;
+      this.pushReady(new BufferView(region.buffer, region.byteOffset + this.regionStart, this.regionEnd - this.regionStart));
     }
     this.region = null;
     this.regionStart = this.regionEnd = this.regionRoom = 0;

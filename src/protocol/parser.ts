@@ -9,6 +9,7 @@
  * one chunk is therefore reported as one view of that chunk, with no copy.
  */
 import { Buffer } from 'node:buffer';
+import { BufferView } from './buffer-view.js';
 import { CloseMessageTooBig, CloseProtocolError } from './close.js';
 import { ProtocolError } from './errors.js';
 import { FIN, type FrameHeader, MAX_HEADER_LENGTH, RSV1, RSV2, RSV3 } from './frame.js';
@@ -105,8 +106,7 @@ export class FrameParser {
     // view costs more than it saves on a chunk's one short payload (a quiet connection's read of
     // one small message), so the last payload of a chunk, when no view exists, goes byte by byte.
     let view: DataView | null = null;
-    // Payload views are made on the chunk's memory directly: `Buffer.from(memory, offset, length)`
-    // costs about two thirds of `chunk.subarray()` (31 against 46 ns on Node 20).
+    // Payload views are made on the chunk's memory directly (`buffer-view.ts`).
     let memory: ArrayBufferLike | null = null;
     while (pos < end && !this.halted) {
       if (this.current === null) {
@@ -135,7 +135,7 @@ export class FrameParser {
         continue;
       }
       const n = Math.min(this.remaining, end - pos);
-      const data = Buffer.from((memory ??= chunk.buffer), chunk.byteOffset + pos, n);
+      const data = new BufferView((memory ??= chunk.buffer), chunk.byteOffset + pos, n);
       if (this.current.masked) {
         if (n >= SHORT_RANGE || (view === null && pos + n === end)) applyMask(data, this.current.maskKey, 0, n, this.delivered);
         else applyMaskShort((view ??= new DataView(memory, chunk.byteOffset, end)), this.current.maskKey, pos, pos + n, this.delivered);
