@@ -135,9 +135,10 @@ export class Driver extends DriverLifecycle implements ConnectionEvents, InboxPa
     // answers) is flushed once at the end, in this same call.
     writer.inputTurn = 1;
     try {
-      inbox.readChunk = chunk.buffer;
+      const memory = chunk.buffer;
+      inbox.readChunk = memory;
       try {
-        this.core.receive(chunk);
+        this.core.receive(chunk, memory);
       } finally {
         inbox.readChunk = null;
       }

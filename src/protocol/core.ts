@@ -176,13 +176,14 @@ export class ConnectionCore implements FrameHandler, ReceivingMessage {
   /**
    * Feeds bytes received from the peer; events fire synchronously. Bytes after the peer's close
    * frame, or after a failure, are ignored (§7.1.7: the endpoint stops processing). The chunk is
-   * unmasked in place and may be referenced by the reported payloads.
+   * unmasked in place and may be referenced by the reported payloads. `memory` is `chunk.buffer`
+   * when the caller has read it already (a call into the engine, worth making once).
    */
-  receive(chunk: Buffer): void {
+  receive(chunk: Buffer, memory: ArrayBufferLike | null = null): void {
     if (this.readingDone) return;
     try {
       // One header object for all frames: the core is done with each at its end.
-      (this.parser ??= new FrameParser(this, { reuseHeader: true })).push(chunk);
+      (this.parser ??= new FrameParser(this, { reuseHeader: true })).push(chunk, memory);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       if (!this.readingDone) this.failWith(err);

@@ -8,7 +8,6 @@
  * leave them untouched until they have been written (the socket layer waits for that).
  */
 import { Buffer } from 'node:buffer';
-import { BufferView } from './buffer-view.js';
 import { headerLength, writeFrameHeader } from './frame.js';
 import { copyMasked } from './mask.js';
 import { Slab, sharedSlab } from './slab.js';
@@ -144,7 +143,7 @@ export class Outbox {
     if (region === null) return;
     this.slab.release(this, region, this.regionEnd, this.regionRoom);
     if (this.regionEnd > this.regionStart) {
-      this.pushReady(new BufferView(region.buffer, region.byteOffset + this.regionStart, this.regionEnd - this.regionStart));
+      this.pushReady(this.slab.view(region, this.regionStart, this.regionEnd));
     }
     this.region = null;
     this.regionStart = this.regionEnd = this.regionRoom = 0;

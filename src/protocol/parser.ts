@@ -74,12 +74,14 @@ export class FrameParser {
    * Feeds the next chunk of the stream. Payload is unmasked in place, so the chunk belongs to the
    * parser (and whoever receives the payload views) from now on.
    * Throws the first `ProtocolError` met; once failed, every later call throws it again.
+   * `memory` is `chunk.buffer` when the caller has read it already (each read of `.buffer` or
+   * `.byteOffset` is a call into the engine, about 16 and 10 ns on Node 20).
    */
-  push(chunk: Buffer): void {
+  push(chunk: Buffer, memory: ArrayBufferLike | null = null): void {
     if (this.error !== null) throw this.error;
     if (this.halted) return;
     try {
-      this.parse(chunk);
+      this.parse(chunk, memory);
     } catch (err) {
       this.error = err as Error;
       throw err;
@@ -99,15 +101,17 @@ export class FrameParser {
     return this.current === null && this.partialLength === 0;
   }
 
-  private parse(chunk: Buffer): void {
+  private parse(chunk: Buffer, given: ArrayBufferLike | null): void {
     let pos = 0;
     const end = chunk.length;
     // Short payloads are unmasked through one view of the chunk, made when first needed; but a
     // view costs more than it saves on a chunk's one short payload (a quiet connection's read of
     // one small message), so the last payload of a chunk, when no view exists, goes byte by byte.
     let view: DataView | null = null;
-    // Payload views are made on the chunk's memory directly (`buffer-view.ts`).
-    let memory: ArrayBufferLike | null = null;
+    // Payload views are made on the chunk's memory directly (`buffer-view.ts`); its memory and
+    // offset are read once, at the first payload.
+    let memory = given;
+    let base = -1;
     while (pos < end && !this.halted) {
       if (this.current === null) {
         const header = this.shared ?? emptyHeader();
@@ -135,10 +139,14 @@ export class FrameParser {
         continue;
       }
       const n = Math.min(this.remaining, end - pos);
-      const data = new BufferView((memory ??= chunk.buffer), chunk.byteOffset + pos, n);
+      if (base < 0) {
+        memory ??= chunk.buffer;
+        base = chunk.byteOffset;
+      }
+      const data = new BufferView(memory!, base + pos, n);
       if (this.current.masked) {
         if (n >= SHORT_RANGE || (view === null && pos + n === end)) applyMask(data, this.current.maskKey, 0, n, this.delivered);
-        else applyMaskShort((view ??= new DataView(memory, chunk.byteOffset, end)), this.current.maskKey, pos, pos + n, this.delivered);
+        else applyMaskShort((view ??= new DataView(memory!, base, end)), this.current.maskKey, pos, pos + n, this.delivered);
       }
       pos += n;
       this.delivered += n;

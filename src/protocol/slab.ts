@@ -12,9 +12,13 @@
  * of the newest region goes back to the slab.
  */
 import { Buffer } from 'node:buffer';
+import { BufferView } from './buffer-view.js';
+
 export class Slab {
   private readonly slabSize: number;
   private buffer: Buffer;
+  /** `buffer.buffer`, kept: reading it is a call into the engine, and {@link view} needs it per batch. */
+  private memory: ArrayBufferLike;
   private offset = 0;
   private newestOwner: object | null = null;
   /** The buffer holding the region the last {@link allocate} returned. */
@@ -25,6 +29,7 @@ export class Slab {
   constructor(slabSize = 64 * 1024) {
     this.slabSize = slabSize;
     this.buffer = Buffer.allocUnsafeSlow(0);
+    this.memory = this.buffer.buffer;
   }
 
   /**
@@ -53,6 +58,7 @@ export class Slab {
     }
     if (this.offset + n > this.buffer.length) {
       this.buffer = Buffer.allocUnsafeSlow(this.slabSize);
+      this.memory = this.buffer.buffer;
       this.offset = 0;
     }
     const offset = this.offset;
@@ -61,6 +67,11 @@ export class Slab {
     this.allocated = this.buffer;
     this.allocatedEnd = this.offset;
     return offset;
+  }
+
+  /** A view of `buffer[start, end)`, a region this slab allocated (`allocUnsafeSlow` memory: offset 0). */
+  view(buffer: Buffer, start: number, end: number): Buffer {
+    return new BufferView(buffer === this.buffer ? this.memory : buffer.buffer, start, end - start);
   }
 
   /** `owner` used its region only up to `end` of the room ending at `roomEnd`: the rest returns, if still last. */
