@@ -93,7 +93,7 @@ export class Outbox {
       piece.copy(joined, at);
       at += piece.length;
     }
-    return joined.subarray(offset, at);
+    return this.slab.view(joined, offset, at);
   }
 
   private pushLarge(first: number, payload: Uint8Array, maskKey: number | null): boolean {
