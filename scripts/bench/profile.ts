@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --profile`: our servers under `node --cpu-prof` for the scenarios the
- * optimisation work starts from (pipelined 32 B and 1 KiB echo, 256 connections, broadcast, and
+ * optimisation work starts from (pipelined 32 B, 1 KiB and 64 KiB echo, 256 connections, broadcast, and
  * connection churn), each followed by a summary of where the time went; and the raw TCP echo under
  * the 256-connection and churn loads, whose goals are set against it, to read ours beside it.
  * The `.cpuprofile` files stay for Chrome DevTools or speedscope.
@@ -29,7 +29,7 @@ export async function runProfiles(ctx: Context, dir: string, top: number, timing
   const churn = (endpoint: Endpoint): Job => ({ type: 'handshakes', endpoint, concurrency: ctx.config.handshakeConcurrency, timing });
   const { broadcastClients: clients, broadcastWindow: window, broadcastSize: size } = ctx.config;
   const runs: ProfiledRun[] = [
-    ...[32, 1024].map((n) => ({
+    ...[32, 1024, 64 * 1024].map((n) => ({
       name: `echo-pipelined-${n}`,
       title: `scripts/echo-server.ts, pipelined ${sizeLabel(n)} messages`,
       subject: echo([]),
