@@ -150,7 +150,9 @@ export class Outbox {
   }
 
   private pushReady(bytes: Buffer): void {
-    (this.ready ??= []).push(bytes);
+    // Most batches are one buffer: a literal of one, where `[]` and a push make room for 17.
+    if (this.ready === null) this.ready = [bytes];
+    else this.ready.push(bytes);
     this.readyBytes += bytes.length;
   }
 }
