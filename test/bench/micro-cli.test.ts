@@ -39,7 +39,10 @@ describe('micro-benchmarks: one message per read', () => {
     expect(table.rows.map((r) => r.label)).toEqual([
       'one connection: ns per message (lower is better)',
       '256 connections in turn: ns per message (lower is better)',
+      '16,384 connections in turn: ns per message (lower is better)',
       'one connection, 64 messages a read: ns per message (lower is better)',
+      'one connection: bytes allocated a message (lower is better)',
+      'one connection, 64 messages a read: bytes allocated a message (lower is better)',
     ]);
     for (const row of table.rows) {
       expect(row.values.raw![0]).toBeGreaterThan(0);

@@ -28,6 +28,6 @@ export const masking: Group = {
 
 export const reads: Group = {
   name: 'reads',
-  summary: 'in-process: 32 B messages through a server Conn and ws over a stream (one a read on 1 and 256 connections, 64 a read on 1), against a stream echo: ns per message',
+  summary: 'in-process: 32 B messages through a server Conn and ws over a stream (one a read on 1, 256 and 16,384 connections, 64 a read on 1), against a stream echo: ns and bytes allocated per message',
   run: (ctx) => micro(ctx, 'reads'),
 };
