@@ -1,6 +1,7 @@
 /**
  * Buffer views of memory the library already holds (a read chunk, a write slab), made once or
- * more per message on the hot paths.
+ * more per message on the hot paths, and ranges of bytes passed on without a view when they are
+ * the whole ({@link span}).
  *
  * `Buffer.from(arrayBuffer, offset, length)` checks its arguments and asks whether its first is
  * an `ArrayBuffer` (a call into C++) before it constructs the view; `subarray` goes through the
@@ -38,3 +39,11 @@ export function viewConstructorFrom(species: unknown): ViewConstructor {
  * length)`, which must lie within `memory` (unchecked here).
  */
 export const BufferView: ViewConstructor = viewConstructorFrom((Buffer as unknown as Record<symbol, unknown>)[Symbol.species]);
+
+/**
+ * `bytes[start, end)`: `bytes` itself when the range is all of it (the usual case: a whole
+ * payload), a `subarray` otherwise. A view costs about what validating or copying a kilobyte does.
+ */
+export function span(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+}

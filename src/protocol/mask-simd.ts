@@ -23,6 +23,7 @@
  * {@link xorRepeated} says so and masking stays in JavaScript.
  */
 import { Buffer } from 'node:buffer';
+import { span } from './buffer-view.js';
 
 /** Bytes masked per call into the module: its whole memory. A multiple of 16 (and so of 4: the phase is kept). */
 const PIECE = 64 * 1024;
@@ -105,8 +106,7 @@ export function xorRepeated(source: Uint8Array, start: number, end: number, word
   for (let from = start; from < end; from += PIECE) {
     const stop = Math.min(end, from + PIECE);
     const n = stop - from;
-    // The usual call covers all of `source` (a payload): it is copied in with no view of its own.
-    memory.set(from === 0 && stop === source.length ? source : source.subarray(from, stop));
+    memory.set(span(source, from, stop));
     // Rounded up to whole 16-byte steps: the bytes past `n` are scratch, never copied back.
     xor(0, (n + 15) & ~15, word);
     target.set(resultView(s, n), at + (from - start));
