@@ -1,9 +1,9 @@
 /**
  * `npm run bench -- --profile`: our servers under `node --cpu-prof` for the scenarios the
- * optimisation work starts from (pipelined 32 B, 1 KiB and 64 KiB echo, 256 connections, broadcast, and
- * connection churn), each followed by a summary of where the time went; and the raw TCP echo under
- * the 256-connection and churn loads, whose goals are set against it, to read ours beside it.
- * The `.cpuprofile` files stay for Chrome DevTools or speedscope.
+ * optimisation work starts from (pipelined 32 B, 1 KiB and 64 KiB echo, 256 connections,
+ * broadcast, and connection churn), each followed by a summary of where the time went; and the raw
+ * TCP echo under the 256-connection and churn loads, whose goals are set against it, to read ours
+ * beside it. The `.cpuprofile` files stay for Chrome DevTools or speedscope.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
