@@ -5,7 +5,9 @@
  * contiguous region of a shared {@link Slab}, so many small messages leave in one write. The
  * caller's payload is copied at once, so the caller may reuse its buffer as soon as the call
  * returns. Larger unmasked payloads are queued by reference, without a copy; the caller must then
- * leave them untouched until they have been written (the socket layer waits for that).
+ * leave them untouched until they have been written (the socket layer waits for that). Frames
+ * encoded beforehand (prepared messages, which never change) are queued by reference and joined
+ * with their neighbours when the batch is taken.
  */
 import { Buffer } from 'node:buffer';
 import { headerLength, writeFrameHeader } from './frame.js';
@@ -57,17 +59,15 @@ export class Outbox {
   }
 
   /**
-   * Queues bytes that are already a complete encoded frame (a prepared message). Small ones are
-   * copied to keep the batch contiguous; large ones go by reference, since they never change.
+   * Queues bytes that are already a complete encoded frame (a prepared message), by reference:
+   * they never change. Small ones are copied when the batch is taken, joined with their
+   * neighbours: a broadcast copies each connection's frames into memory the socket reads at once,
+   * where copying them as they are queued wrote a thousand regions the flush reads back later out
+   * of the caches; and a lone frame leaves with no copy at all.
    */
   pushEncoded(bytes: Buffer): void {
-    if (bytes.length > this.coalesceLimit) {
-      this.sealRegion();
-      this.pushReady(bytes);
-      return;
-    }
-    const region = this.reserve(bytes.length);
-    bytes.copy(region, this.regionEnd - bytes.length);
+    this.sealRegion();
+    this.pushReady(bytes);
   }
 
   /** Everything queued, in order, ready for the socket; the queue is empty afterwards. */
@@ -79,17 +79,44 @@ export class Outbox {
     this.ready = null;
     this.readyBytes = 0;
     this.lastBatch = bytes;
-    // Regions split because other connections allocated between this one's frames (a broadcast
-    // bigger than the last): join them, since one buffer costs the socket far less than a write
-    // per region. Small in all means each piece was copied here, none is held by reference.
-    return out.length > 1 && bytes <= this.coalesceLimit ? [this.join(out, bytes)] : out;
+    if (out.length === 1) return out;
+    // Prepared frames, and regions split because other connections allocated between this one's
+    // frames: joined, since one buffer costs the socket far less than a write per piece.
+    return bytes <= this.coalesceLimit ? [this.join(out, 0, out.length, bytes)] : this.joinRuns(out);
   }
 
-  private join(pieces: Buffer[], bytes: number): Buffer {
+  /** Joins each run of small pieces into buffers of at most `coalesceLimit` bytes; large pieces stay as they are. */
+  private joinRuns(pieces: Buffer[]): Buffer[] {
+    const limit = this.coalesceLimit;
+    const out: Buffer[] = [];
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i <= pieces.length; i++) {
+      const size = i < pieces.length ? pieces[i]!.length : limit;
+      if (size < limit && bytes + size <= limit) {
+        bytes += size;
+        continue;
+      }
+      // The run [start, i) ends here: the next piece is large, would overflow it, or there is none.
+      if (i - start === 1) out.push(pieces[start]!);
+      else if (i > start) out.push(this.join(pieces, start, i, bytes));
+      start = i;
+      bytes = size;
+      if (size >= limit && i < pieces.length) {
+        out.push(pieces[i]!);
+        start = i + 1;
+        bytes = 0;
+      }
+    }
+    return out;
+  }
+
+  private join(pieces: Buffer[], from: number, to: number, bytes: number): Buffer {
     const offset = this.slab.allocate(this, bytes);
     const joined = this.slab.allocated;
     let at = offset;
-    for (const piece of pieces) {
+    for (let i = from; i < to; i++) {
+      const piece = pieces[i]!;
       piece.copy(joined, at);
       at += piece.length;
     }

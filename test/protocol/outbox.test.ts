@@ -35,8 +35,13 @@ describe('Outbox', () => {
             if (step.takeAfter) {
               const taken = boxes[step.who]!.take();
               const bytes = taken.reduce((sum, chunk) => sum + chunk.length, 0);
-              // A batch within the coalescing limit always leaves as one buffer.
+              // A batch within the coalescing limit always leaves as one buffer; a bigger one in
+              // as few as the limit allows: no two neighbours under it would fit in one.
               if (bytes <= limit) expect(taken.length).toBeLessThanOrEqual(1);
+              for (let i = 1; i < taken.length; i++) {
+                const [a, b] = [taken[i - 1]!.length, taken[i]!.length];
+                if (a < limit && b < limit) expect(a + b).toBeGreaterThan(limit);
+              }
               actual[step.who]!.push(...taken);
             }
           }
@@ -71,6 +76,25 @@ describe('Outbox', () => {
         expect(out[0]!.equals(Buffer.concat(Array(15).fill(frame)))).toBe(true);
       }
     }
+  });
+
+  it('hands a lone prepared frame to the socket as it is, with no copy', () => {
+    const box = new Outbox(4096, new Slab());
+    const frame = encodeFrame({ opcode: 1, payload: Buffer.alloc(64, 7) });
+    box.pushEncoded(frame);
+    const out = box.take();
+    expect(out).toHaveLength(1);
+    expect(out[0]).toBe(frame);
+  });
+
+  it('joins many small prepared frames into buffers of at most the coalescing limit', () => {
+    const box = new Outbox(1000, new Slab());
+    const frames = Array.from({ length: 100 }, (_, i) => encodeFrame({ opcode: 2, payload: Buffer.alloc(98, i) }));
+    for (const frame of frames) box.pushEncoded(frame);
+    const out = box.take();
+    expect(out).toHaveLength(10); // 100 frames of 100 bytes
+    for (const chunk of out) expect(chunk.length).toBe(1000);
+    expect(Buffer.concat(out).equals(Buffer.concat(frames))).toBe(true);
   });
 
   it('never hands out a batch larger than the coalescing limit', () => {
