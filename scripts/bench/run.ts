@@ -31,7 +31,7 @@ const HELP = `Usage: npm run bench -- [options]
   --json FILE         also write every round's figures as JSON
   --no-pin            do not pin processes with taskset
   --no-wait           do not wait for other processes to go quiet before each measurement
-  --profile           profile our servers (pipelined 32 B and 1 KiB, 256 connections, broadcast, handshakes) and the raw TCP echo (256 connections, handshakes) instead, and summarise
+  --profile           profile our servers (pipelined 32 B, 1 KiB and 64 KiB, 256 connections, broadcast, handshakes) and the raw TCP echo (256 connections, handshakes) instead, and summarise
   --profile-dir DIR   where the .cpuprofile files go (default: bench-profiles)
   --top N             functions listed per profile (default: 25)
 

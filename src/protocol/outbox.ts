@@ -79,36 +79,34 @@ export class Outbox {
     this.ready = null;
     this.readyBytes = 0;
     this.lastBatch = bytes;
-    if (out.length === 1) return out;
     // Prepared frames, and regions split because other connections allocated between this one's
     // frames: joined, since one buffer costs the socket far less than a write per piece.
-    return bytes <= this.coalesceLimit ? [this.join(out, 0, out.length, bytes)] : this.joinRuns(out);
+    return out.length === 1 ? out : this.joinRuns(out);
   }
 
-  /** Joins each run of small pieces into buffers of at most `coalesceLimit` bytes; large pieces stay as they are. */
+  /**
+   * Joins neighbouring pieces into buffers of at most `coalesceLimit` bytes, greedily in order; a
+   * piece that fits with none of its neighbours (a large payload queued by reference) stays as it is.
+   */
   private joinRuns(pieces: Buffer[]): Buffer[] {
-    const limit = this.coalesceLimit;
     const out: Buffer[] = [];
     let start = 0;
     let bytes = 0;
-    for (let i = 0; i <= pieces.length; i++) {
-      const size = i < pieces.length ? pieces[i]!.length : limit;
-      if (size < limit && bytes + size <= limit) {
-        bytes += size;
-        continue;
-      }
-      // The run [start, i) ends here: the next piece is large, would overflow it, or there is none.
-      if (i - start === 1) out.push(pieces[start]!);
-      else if (i > start) out.push(this.join(pieces, start, i, bytes));
-      start = i;
-      bytes = size;
-      if (size >= limit && i < pieces.length) {
-        out.push(pieces[i]!);
-        start = i + 1;
+    for (let i = 0; i < pieces.length; i++) {
+      const size = pieces[i]!.length;
+      if (bytes > 0 && bytes + size > this.coalesceLimit) {
+        this.pushRun(out, pieces, start, i, bytes);
+        start = i;
         bytes = 0;
       }
+      bytes += size;
     }
+    this.pushRun(out, pieces, start, pieces.length, bytes);
     return out;
+  }
+
+  private pushRun(out: Buffer[], pieces: Buffer[], from: number, to: number, bytes: number): void {
+    out.push(to - from === 1 ? pieces[from]! : this.join(pieces, from, to, bytes));
   }
 
   private join(pieces: Buffer[], from: number, to: number, bytes: number): Buffer {

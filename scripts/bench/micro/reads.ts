@@ -27,6 +27,7 @@ const SIZE = 32;
 const PER_PASS = 256;
 /** What the server writes back per message: the frame unmasked (2 bytes of header), or the raw echo's copy of the masked one. */
 const ECHOED = { raw: 2 + 4 + SIZE, ws: 2 + SIZE, ours: 2 + SIZE } as const;
+const IMPLS = ['raw', 'ws', 'ours'] as const;
 
 /** Bytes written by every stream of a workload (one counter, not a sum over thousands of streams). */
 interface Tally {
@@ -108,9 +109,8 @@ function workload(connections: number, perRead: number, impl: keyof typeof ECHOE
 export async function readsTable(rounds: number, roundMs: number): Promise<Table> {
   const rows: Row[] = [];
   for (const { connections, perRead, label } of SHAPES) {
-    const impls = ['raw', 'ws', 'ours'] as const;
     const results = await measureRounds(
-      impls.map((impl) => ({ key: impl, workload: workload(connections, perRead, impl) })),
+      IMPLS.map((impl) => ({ key: impl, workload: workload(connections, perRead, impl) })),
       rounds,
       roundMs,
     );
@@ -119,7 +119,7 @@ export async function readsTable(rounds: number, roundMs: number): Promise<Table
   }
   for (const { perRead, label } of ALLOCATION_SHAPES) {
     const values: Row['values'] = {};
-    for (const impl of ['raw', 'ws', 'ours'] as const) values[impl] = await allocatedPerMessage(perRead, impl, rounds);
+    for (const impl of IMPLS) values[impl] = await allocatedPerMessage(perRead, impl, rounds);
     rows.push({ label: `${label}: bytes allocated a message (lower is better)`, values });
   }
   return {
